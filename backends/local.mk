@@ -1,0 +1,1 @@
+include $(srcdir)/backends/cpu/local.mk

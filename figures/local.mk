@@ -1,0 +1,1 @@
+# Figure renderers (PLplot) arrive with the study issues.

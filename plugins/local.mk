@@ -1,0 +1,1 @@
+# One fragment per plugin folder.

@@ -1,0 +1,77 @@
+/* nt-test-util.c: helpers shared by the Check suites. */
+#include "config.h"
+#include "nt-test-util.h"
+#include "nt-plugin.h"
+
+#include <check.h>
+
+const char *
+nt_test_builddir (void)
+{
+  const char *d = g_getenv ("NT_TOP_BUILDDIR");
+  return (d && *d) ? d : NT_TEST_BUILDDIR_FALLBACK;
+}
+
+const char *
+nt_test_srcdir (void)
+{
+  const char *d = g_getenv ("NT_TOP_SRCDIR");
+  return (d && *d) ? d : NT_TEST_SRCDIR_FALLBACK;
+}
+
+NtRegistry *
+nt_test_registry (void)
+{
+  NtRegistry *registry = nt_registry_new ();
+  GPtrArray *dirs = g_ptr_array_new_with_free_func (g_free);
+  static const char *const roots[] = { "plugins", "backends" };
+  for (guint r = 0; r < G_N_ELEMENTS (roots); r++)
+    {
+      char *root = g_build_filename (nt_test_builddir (), roots[r], NULL);
+      GDir *gd = g_dir_open (root, 0, NULL);
+      const char *name;
+      while (gd && (name = g_dir_read_name (gd)) != NULL)
+        g_ptr_array_add (dirs, g_build_filename (root, name, ".libs", NULL));
+      if (gd)
+        g_dir_close (gd);
+      g_free (root);
+    }
+  nt_plugin_load_dirs (registry, dirs, FALSE);
+  g_ptr_array_unref (dirs);
+  return registry;
+}
+
+NtBackend *
+nt_test_backend (NtRegistry *registry, const char *selection)
+{
+  GError *error = NULL;
+  NtBackend *be = nt_backend_open (registry, selection, &error);
+  if (be == NULL)
+    ck_abort_msg ("cannot open backend '%s': %s", selection, error->message);
+  return be;
+}
+
+char *
+nt_test_mnist_dir (void)
+{
+  static const char *const files[] = {
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+  };
+  const char *env = g_getenv ("NULLTOOL_MNIST_DIR");
+  char *dir = (env && *env) ? g_strdup (env)
+                            : g_build_filename (nt_test_srcdir (), "data",
+                                                "mnist", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      char *path = g_build_filename (dir, files[i], NULL);
+      gboolean present = g_file_test (path, G_FILE_TEST_IS_REGULAR);
+      g_free (path);
+      if (!present)
+        {
+          g_free (dir);
+          return NULL;
+        }
+    }
+  return dir;
+}

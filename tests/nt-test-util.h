@@ -1,0 +1,26 @@
+/* nt-test-util.h: helpers shared by the Check suites. */
+#ifndef NT_TEST_UTIL_H
+#define NT_TEST_UTIL_H
+
+#include <glib.h>
+#include "nt-registry.h"
+#include "nt-backend.h"
+
+/* $NT_TOP_BUILDDIR / $NT_TOP_SRCDIR (set by make check); falls back to "."
+ * and the source dir compiled in. Owned by the helper. */
+const char *nt_test_builddir (void);
+const char *nt_test_srcdir (void);
+
+/* A registry holding only the build tree's plugins (plugins/ and backends/),
+ * never installed ones nor $NULLTOOL_PLUGIN_PATH. Caller frees. */
+NtRegistry *nt_test_registry (void);
+
+/* The build tree's CPU backend (threads option as given, e.g. "cpu" or
+ * "cpu:threads=1"), aborting the test with a message if it cannot open. */
+NtBackend *nt_test_backend (NtRegistry *registry, const char *selection);
+
+/* Path of the real MNIST directory when all four files are present
+ * ($NULLTOOL_MNIST_DIR, else <srcdir>/data/mnist), else NULL. Caller frees. */
+char *nt_test_mnist_dir (void);
+
+#endif

@@ -1,0 +1,143 @@
+/* nulltool: the command-line front end, git style: nulltool COMMAND ARGS. */
+#include "config.h"
+#include "nt-cli.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  const char *name;
+  int (*run) (NtCli *cli, int argc, char **argv);
+  const char *summary;
+} Command;
+
+static const Command commands[] = {
+  { "list", nt_cmd_list, "list the loaded plugins' features by kind" },
+  { "inspect", nt_cmd_inspect, "show a feature's description and options" },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out,
+           "usage: nulltool [--plugin-path DIRS] [--version] [--help] "
+           "COMMAND [ARGS]\n\n"
+           "nulltool trains neural networks with a null class, attacks them "
+           "and scores\nthe defense (Roos 2020), through plugins.\n\n"
+           "Commands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out,
+           "\nGlobal options:\n"
+           "  --plugin-path DIRS  search these folders (colon separated) for "
+           "plugins first\n"
+           "  --version           print the version and exit\n"
+           "  --help              print this help and exit\n\n"
+           "'nulltool COMMAND --help' describes one command.\n"
+           "Plugins are also searched in $NULLTOOL_PLUGIN_PATH, then in %s.\n",
+           nt_plugin_install_dir ());
+}
+
+NtRegistry *
+nt_cli_registry (NtCli *cli)
+{
+  if (cli->registry == NULL)
+    cli->registry = nt_registry_new_default (cli->plugin_path);
+  return cli->registry;
+}
+
+void
+nt_cli_error (const char *command, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  char *msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  fprintf (stderr, "nulltool%s%s: %s\n", command ? " " : "",
+           command ? command : "", msg);
+  g_free (msg);
+}
+
+gboolean
+nt_cli_parse (const char *command, const char *params, const char *summary,
+              const GOptionEntry *entries, int *argc, char ***argv)
+{
+  char *title = g_strdup_printf ("%s%s%s", command, params ? " " : "",
+                                 params ? params : "");
+  GOptionContext *ctx = g_option_context_new (title);
+  g_free (title);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_set_help_enabled (ctx, TRUE);
+  if (entries)
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  GError *error = NULL;
+  gboolean ok = g_option_context_parse (ctx, argc, argv, &error);
+  if (!ok)
+    {
+      nt_cli_error (command, "%s", error->message);
+      fprintf (stderr, "Try 'nulltool %s --help'.\n", command);
+      g_error_free (error);
+    }
+  g_option_context_free (ctx);
+  return ok;
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  NtCli cli = { 0 };
+  int i = 1;
+  /* global options, up to the command name */
+  for (; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *a = argv[i];
+      if (strcmp (a, "--version") == 0)
+        {
+          printf ("nulltool %s (plugin ABI %d.%d, backend API %d)\n",
+                  nt_version (), NT_ABI_MAJOR, NT_ABI_MINOR,
+                  NT_BACKEND_API_VERSION);
+          return NT_EXIT_OK;
+        }
+      else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
+        {
+          print_usage (stdout);
+          return NT_EXIT_OK;
+        }
+      else if (strcmp (a, "--plugin-path") == 0 && i + 1 < argc)
+        cli.plugin_path = g_strdup (argv[++i]);
+      else if (g_str_has_prefix (a, "--plugin-path="))
+        cli.plugin_path = g_strdup (a + strlen ("--plugin-path="));
+      else
+        {
+          nt_cli_error (NULL, "unknown option '%s'", a);
+          fprintf (stderr, "Try 'nulltool --help'.\n");
+          return NT_EXIT_USAGE;
+        }
+    }
+  if (i >= argc)
+    {
+      print_usage (stderr);
+      return NT_EXIT_USAGE;
+    }
+  const char *name = argv[i];
+  if (strcmp (name, "help") == 0)
+    {
+      print_usage (stdout);
+      return NT_EXIT_OK;
+    }
+  int status = -1;
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+    if (strcmp (commands[c].name, name) == 0)
+      status = commands[c].run (&cli, argc - i, argv + i);
+  if (status < 0)
+    {
+      nt_cli_error (NULL, "'%s' is not a nulltool command", name);
+      fprintf (stderr, "Try 'nulltool --help' for the list of commands.\n");
+      status = NT_EXIT_USAGE;
+    }
+  nt_registry_free (cli.registry);
+  g_free (cli.plugin_path);
+  return status;
+}
