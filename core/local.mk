@@ -8,7 +8,16 @@ NT_CORE_API = \
 	core/nt-plugin.h \
 	core/nt-backend.h \
 	core/nt-dataset.h \
-	core/nt-model.h
+	core/nt-model.h \
+	core/nt-idx.h \
+	core/nt-checkpoint.h \
+	core/nt-layer.h \
+	core/nt-network.h \
+	core/nt-adam.h \
+	core/nt-rng.h \
+	core/nt-progress.h \
+	core/nt-model-file.h \
+	core/nt-train.h
 
 ntinclude_HEADERS += $(NT_CORE_API)
 noinst_HEADERS += \
@@ -19,7 +28,17 @@ core_libnulltool_la_SOURCES = \
 	core/nt-options.c \
 	core/nt-registry.c \
 	core/nt-plugin.c \
-	core/nt-backend.c
+	core/nt-backend.c \
+	core/nt-dataset.c \
+	core/nt-idx.c \
+	core/nt-checkpoint.c \
+	core/nt-layer.c \
+	core/nt-network.c \
+	core/nt-adam.c \
+	core/nt-rng.c \
+	core/nt-progress.c \
+	core/nt-model-file.c \
+	core/nt-train.c
 
 core_libnulltool_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DNT_PLUGIN_INSTALL_DIR='"$(pluginsdir)"' \

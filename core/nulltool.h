@@ -8,5 +8,14 @@
 #include "nt-backend.h"
 #include "nt-dataset.h"
 #include "nt-model.h"
+#include "nt-idx.h"
+#include "nt-checkpoint.h"
+#include "nt-layer.h"
+#include "nt-network.h"
+#include "nt-adam.h"
+#include "nt-rng.h"
+#include "nt-progress.h"
+#include "nt-model-file.h"
+#include "nt-train.h"
 
 #endif

@@ -1,1 +1,4 @@
 # One fragment per plugin folder.
+include $(srcdir)/plugins/dataset-mnist/local.mk
+include $(srcdir)/plugins/dataset-ramp/local.mk
+include $(srcdir)/plugins/models.mk

@@ -1,5 +1,7 @@
 # Check suites. Every test sees only the build tree's plugins.
 include $(srcdir)/tests/plugins/local.mk
+include $(srcdir)/tests/checkpoint.mk
+include $(srcdir)/tests/data.mk
 
 NT_TEST_UTIL = tests/nt-test-util.c tests/nt-test-util.h
 NT_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \
@@ -19,3 +21,20 @@ EXTRA_tests_test_plugins_DEPENDENCIES = $(check_LTLIBRARIES)
 tests_test_options_SOURCES = tests/test-options.c $(NT_TEST_UTIL)
 tests_test_options_CFLAGS = $(NT_TEST_CFLAGS)
 tests_test_options_LDADD = $(NT_TEST_LDADD)
+
+check_PROGRAMS += tests/test-train
+TESTS += tests/test-train
+tests_test_train_SOURCES = tests/test-train.c $(NT_TEST_UTIL)
+tests_test_train_CFLAGS = $(NT_TEST_CFLAGS)
+tests_test_train_LDADD = $(NT_TEST_LDADD)
+
+# Benchmarks: built by 'make bench' (never by 'make check'), then run.
+EXTRA_PROGRAMS = tests/bench/bench-train
+tests_bench_bench_train_SOURCES = tests/bench/bench-train.c
+tests_bench_bench_train_LDADD = core/libnulltool.la $(GLIB_LIBS) -lm
+CLEANFILES += $(EXTRA_PROGRAMS)
+
+bench: $(EXTRA_PROGRAMS) all
+	NULLTOOL_MNIST_DIR="$${NULLTOOL_MNIST_DIR:-$(abs_top_srcdir)/data/mnist}" \
+	  ./tests/bench/bench-train $${BENCH_STEPS:-300} $${BENCH_BACKEND:-cpu}
+.PHONY: bench

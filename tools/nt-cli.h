@@ -30,5 +30,8 @@ void nt_cli_error (const char *command, const char *format, ...)
 /* Subcommands: argv[0] is the command name. Return an exit status. */
 int nt_cmd_list (NtCli *cli, int argc, char **argv);
 int nt_cmd_inspect (NtCli *cli, int argc, char **argv);
+int nt_cmd_train (NtCli *cli, int argc, char **argv);
+int nt_cmd_eval (NtCli *cli, int argc, char **argv);
+int nt_cmd_fetch (NtCli *cli, int argc, char **argv);
 
 #endif

@@ -15,6 +15,9 @@ typedef struct {
 static const Command commands[] = {
   { "list", nt_cmd_list, "list the loaded plugins' features by kind" },
   { "inspect", nt_cmd_inspect, "show a feature's description and options" },
+  { "train", nt_cmd_train, "train a model (best-validation checkpoint)" },
+  { "fetch", nt_cmd_fetch, "download and verify MNIST (nulltool fetch mnist)" },
+  { "eval", nt_cmd_eval, "test accuracy and confusion counts of a model" },
 };
 
 static void

