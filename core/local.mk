@@ -17,7 +17,8 @@ NT_CORE_API = \
 	core/nt-rng.h \
 	core/nt-progress.h \
 	core/nt-model-file.h \
-	core/nt-train.h
+	core/nt-train.h \
+	core/nt-null.h
 
 ntinclude_HEADERS += $(NT_CORE_API)
 noinst_HEADERS += \
@@ -38,7 +39,8 @@ core_libnulltool_la_SOURCES = \
 	core/nt-rng.c \
 	core/nt-progress.c \
 	core/nt-model-file.c \
-	core/nt-train.c
+	core/nt-train.c \
+	core/nt-null.c
 
 core_libnulltool_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DNT_PLUGIN_INSTALL_DIR='"$(pluginsdir)"' \

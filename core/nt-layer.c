@@ -447,7 +447,8 @@ nt_layer_describe (const NtLayer *l)
   switch (l->kind)
     {
     case NT_LAYER_CONV2D:
-      return g_strdup_printf ("conv2d %d %dx%d stride %dx%d pad %d,%d,%d,%d",
+      return g_strdup_printf ("conv2d %d %dx%d stride %dx%d pad t%d b%d l%d "
+                              "r%d",
                               l->out_c, w->kh, w->kw, w->stride_h,
                               w->stride_w, w->pad_top, w->pad_bottom,
                               w->pad_left, w->pad_right);

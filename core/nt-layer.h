@@ -72,7 +72,10 @@ struct _NtLayer {
   NtBuffer *y;
   NtBuffer *mask;
 
-  /* state of the last forward, used by backward */
+  /* state of the last forward, used by backward. ReLU works in place on
+   * the previous layer's output (unless that is the caller's input), so
+   * after a forward the y_out of a layer followed by a ReLU holds the
+   * rectified values. */
   const NtBuffer *x_in;  /* the input buffer seen */
   const NtBuffer *y_out; /* the output produced (may be x_in or y) */
   int n;
@@ -114,8 +117,8 @@ const NtBuffer *nt_layer_backward (NtLayer *layer, NtBackend *be,
 /* Frees the layer and its buffers (NULL is allowed). */
 void nt_layer_free (NtLayer *layer, NtBackend *be);
 
-/* One line "kind settings" (caller frees), e.g. "conv2d 32 3x3 /1 pad
- * 0,0,0,0". */
+/* One line "kind settings" (caller frees), e.g. "conv2d 32 3x3 stride 1x1
+ * pad t0 b0 l0 r0". */
 char *nt_layer_describe (const NtLayer *layer);
 
 G_END_DECLS

@@ -124,22 +124,27 @@ char *nt_network_describe (const NtNetwork *net);
 /* Gradient check of the mean softmax cross-entropy of the logits against
  * `labels` (n ints in [0, outputs)) on the n samples of x_host (host
  * memory, n*C*H*W). Compares backward's gradients, for every parameter
- * tensor and for the input, with central differences (step eps, loss
- * computed in double from the logits) on n_probe coordinates per tensor
- * (chosen by a fixed-seed draw; all coordinates when n_probe >= size).
- * Dropout is off. The error of one coordinate is
+ * tensor and for the input, with finite differences on n_probe coordinates
+ * per tensor (chosen by a fixed-seed draw; all coordinates when n_probe >=
+ * size). Dropout is off.
+ *
+ * The logits are differenced numerically (central, step eps) and combined
+ * with dL/dlogits computed in double, which is exact between kinks because
+ * these layers are piecewise affine. When the curvature of the logits shows
+ * that a ReLU or max-pool kink within the step (or float rounding) could
+ * move the estimate by more than half the budget, the step is retried at
+ * eps/4, eps/16, eps/64, then the coordinate is skipped; a tensor with no
+ * coordinate left is an error. The error of one coordinate is
  *   |analytic - numeric| / max(|analytic|, |numeric|, floor)
- * with floor = 0.03 * (eps / step) * the largest |analytic| of that tensor
- * (plus 1e-6), so that tiny entries of a tensor are judged against its
- * scale rather than against float rounding, which grows as the step
- * shrinks. Stores the largest error in *max_rel_err (may be
- * NULL) and fails with NT_NETWORK_ERROR_GRADCHECK naming the tensor and
- * coordinate when it exceeds tol. A step whose ends change the pattern of
- * ReLU signs or max-pool argmaxes (a kink, where differences mean nothing)
- * is retried with eps/4, eps/16 and eps/64, then the coordinate is skipped; a
- * tensor with no coordinate left is an error. Parameter values are
- * restored; parameter gradients and the network's input buffer are
- * overwritten. */
+ * with floor = 0.03 * the largest |analytic| of that tensor, so that tiny
+ * entries are judged against their tensor's scale rather than against
+ * float rounding.
+ *
+ * Stores the largest error in *max_rel_err (may be NULL) and fails with
+ * NT_NETWORK_ERROR_GRADCHECK naming the tensor and coordinate when it
+ * exceeds tol. Parameter values are restored; parameter gradients and the
+ * network's input buffer are overwritten. G_MESSAGES_DEBUG=all logs every
+ * probe. */
 gboolean nt_network_gradcheck (NtNetwork *net, const float *x_host,
                                const int *labels, int n, int n_probe,
                                double eps, double tol, double *max_rel_err,

@@ -60,67 +60,101 @@ batch_clear (Batch *b)
   g_free (b->indices);
 }
 
-gboolean
-nt_evaluate (NtNetwork *net, NtDataset *ds, NtSplit split, gsize limit,
-             NtEvalResult *out, GError **error)
+/* Forward of the n samples staged in b, accumulating loss, counts and the
+ * confusion matrix into out. */
+static gboolean
+eval_chunk (NtNetwork *net, Batch *b, int n, gsize sample, NtEvalResult *out,
+            double *loss_sum, gsize *correct, GError **error)
 {
   NtBackend *be = nt_network_backend (net);
+  NtBuffer *x = nt_network_input_buffer (net);
+  be->ops->upload (be, x, 0, b->images, (gsize) n * sample);
+  const NtBuffer *logits = nt_network_forward (net, x, n, FALSE, 0);
+  float loss = 0;
+  be->ops->softmax_xent (be, logits, b->labels, n, out->n_cols, &loss, NULL);
+  be->ops->argmax (be, logits, n, out->n_cols, b->pred);
+  if (!be->ops->sync (be, error))
+    return FALSE;
+  *loss_sum += (double) loss * n;
+  for (int i = 0; i < n; i++)
+    {
+      *correct += b->pred[i] == b->labels[i];
+      out->confusion[(gsize) b->labels[i] * out->n_cols + b->pred[i]]++;
+    }
+  out->n += n;
+  return TRUE;
+}
+
+gboolean
+nt_evaluate (NtNetwork *net, NtDataset *ds, NtSplit split, gsize limit,
+             NtNullMix *nulls, guint64 null_seed, NtEvalResult *out,
+             GError **error)
+{
   gsize total = nt_dataset_split_size (ds, split);
   if (limit && limit < total)
     total = limit;
   int chunk = nt_network_max_batch (net);
-  int n_out = nt_network_n_outputs (net);
   gsize sample = nt_dataset_sample_size (ds);
+  gboolean with_nulls = nulls && nt_null_mix_n_strategies (nulls) > 0;
+  double p = with_nulls ? nt_null_mix_p_null (nulls) : 0;
+  /* nulls in the proportion p of the whole: n_null / (total + n_null) = p */
+  gsize n_null = (with_nulls && p < 1) ? (gsize) (total * p / (1 - p) + 0.5)
+                                       : 0;
   memset (out, 0, sizeof *out);
-  out->n_rows = ds->n_classes;
-  out->n_cols = n_out;
-  out->confusion = g_new0 (guint64, (gsize) out->n_rows * n_out);
+  out->n_rows = ds->n_classes + (with_nulls ? 1 : 0);
+  out->n_cols = nt_network_n_outputs (net);
+  if (out->n_rows > out->n_cols || nt_network_input_buffer (net) == NULL)
+    {
+      g_set_error (error, NT_TRAIN_ERROR, NT_TRAIN_ERROR_CONFIG,
+                   "the network has %d outputs, evaluating needs %d (or its "
+                   "input buffer cannot be allocated)", out->n_cols,
+                   out->n_rows);
+      return FALSE;
+    }
+  out->confusion = g_new0 (guint64, (gsize) out->n_rows * out->n_cols);
 
   Batch b;
   batch_init (&b, chunk, sample);
-  NtBuffer *x = nt_network_input_buffer (net);
   double loss_sum = 0;
-  gsize correct = 0;
-  gboolean ok = x != NULL;
-  if (!ok)
-    g_set_error (error, NT_BACKEND_ERROR, NT_BACKEND_ERROR_OUT_OF_MEMORY,
-                 "cannot allocate the network's input buffer");
+  gsize correct = 0, digits_correct = 0;
+  gboolean ok = TRUE;
   for (gsize start = 0; ok && start < total; start += chunk)
     {
       int n = (int) MIN ((gsize) chunk, total - start);
       for (int i = 0; i < n; i++)
         b.indices[i] = start + i;
-      if (!nt_dataset_get (ds, split, b.indices, n, b.images, b.labels, error))
-        {
-          ok = FALSE;
-          break;
-        }
-      be->ops->upload (be, x, 0, b.images, (gsize) n * sample);
-      const NtBuffer *logits = nt_network_forward (net, x, n, FALSE, 0);
-      float loss = 0;
-      be->ops->softmax_xent (be, logits, b.labels, n, n_out, &loss, NULL);
-      be->ops->argmax (be, logits, n, n_out, b.pred);
-      if (!be->ops->sync (be, error))
-        {
-          ok = FALSE;
-          break;
-        }
-      loss_sum += (double) loss * n;
-      for (int i = 0; i < n; i++)
-        {
-          correct += b.pred[i] == b.labels[i];
-          out->confusion[(gsize) b.labels[i] * n_out + b.pred[i]]++;
-        }
-      out->n += n;
+      ok = nt_dataset_get (ds, split, b.indices, n, b.images, b.labels, error)
+           && eval_chunk (net, &b, n, sample, out, &loss_sum, &correct,
+                          error);
     }
+  digits_correct = correct;
+  GRand *rng = with_nulls ? g_rand_new_with_seed ((guint32) null_seed
+                                                  ^ (guint32) (null_seed
+                                                               >> 32))
+                          : NULL;
+  for (gsize done = 0; ok && done < n_null; done += chunk)
+    {
+      int n = (int) MIN ((gsize) chunk, n_null - done);
+      for (int i = 0; i < n; i++)
+        b.labels[i] = ds->n_classes;
+      ok = nt_null_mix_fill_nulls (nulls, split, rng, n, b.images, error)
+           && eval_chunk (net, &b, n, sample, out, &loss_sum, &correct,
+                          error);
+    }
+  if (rng)
+    g_rand_free (rng);
   batch_clear (&b);
   if (!ok)
     {
       nt_eval_result_clear (out);
       return FALSE;
     }
+  out->n_null = n_null;
   out->loss = out->n ? loss_sum / out->n : NAN;
   out->accuracy = out->n ? (double) correct / out->n : NAN;
+  out->digit_accuracy = total ? (double) digits_correct / total : NAN;
+  out->null_recognised = n_null ? (double) (correct - digits_correct) / n_null
+                                : NAN;
   return TRUE;
 }
 
@@ -128,13 +162,15 @@ static gboolean
 write_history (const char *path, GArray *history, GError **error)
 {
   GString *csv = g_string_new ("epoch,train_loss,train_accuracy,val_loss,"
-                               "val_accuracy,seconds,images_per_second\n");
+                               "val_accuracy,val_digit_accuracy,seconds,"
+                               "images_per_second\n");
   for (guint i = 0; i < history->len; i++)
     {
       const NtEpochStats *s = &g_array_index (history, NtEpochStats, i);
-      g_string_append_printf (csv, "%d,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n",
+      g_string_append_printf (csv, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n",
                               s->epoch, s->train_loss, s->train_accuracy,
-                              s->val_loss, s->val_accuracy, s->seconds,
+                              s->val_loss, s->val_accuracy,
+                              s->val_digit_accuracy, s->seconds,
                               s->images_per_second);
     }
   gboolean ok = g_file_set_contents (path, csv->str, csv->len, error);
@@ -189,7 +225,8 @@ nt_train (NtNetwork *net, NtDataset *ds, const NtTrainConfig *cfg,
                    nt_network_max_batch (net), n_train);
       return FALSE;
     }
-  if (nt_network_input_size (net) != sample || n_out <= ds->n_classes - 1)
+  if (nt_network_input_size (net) != sample || n_out < ds->n_classes
+      || (cfg->nulls && n_out <= ds->n_classes))
     {
       g_set_error (error, NT_TRAIN_ERROR, NT_TRAIN_ERROR_CONFIG,
                    "the network takes %" G_GSIZE_FORMAT " values and gives %d "
@@ -208,6 +245,8 @@ nt_train (NtNetwork *net, NtDataset *ds, const NtTrainConfig *cfg,
   NtBuffer *dlogits = nt_network_dlogits_buffer (net);
   GRand *batch_rng = nt_rng_new (cfg->seed, cfg->set, "batches");
   guint64 dropout_key = nt_rng_key (cfg->seed, cfg->set, "dropout");
+  /* the same validation nulls every epoch, so losses compare */
+  guint64 val_key = nt_rng_key (cfg->seed, cfg->set, "validation");
   guint32 *perm = g_new (guint32, n_train);
   nt_rng_perm_init (perm, n_train);
   GArray *history = g_array_new (FALSE, TRUE, sizeof (NtEpochStats));
@@ -233,9 +272,18 @@ nt_train (NtNetwork *net, NtDataset *ds, const NtTrainConfig *cfg,
       for (gsize step = 0; step < steps; step++)
         {
           int n = cfg->batch;
-          nt_rng_sample (batch_rng, perm, n_train, b.indices, n);
-          if (!nt_dataset_get (ds, NT_SPLIT_TRAIN, b.indices, n, b.images,
-                               b.labels, error))
+          gboolean filled;
+          if (cfg->nulls)
+            filled = nt_null_mix_fill_batch (cfg->nulls, NT_SPLIT_TRAIN,
+                                             batch_rng, perm, n, b.images,
+                                             b.labels, NULL, error);
+          else
+            {
+              nt_rng_sample (batch_rng, perm, n_train, b.indices, n);
+              filled = nt_dataset_get (ds, NT_SPLIT_TRAIN, b.indices, n,
+                                       b.images, b.labels, error);
+            }
+          if (!filled)
             {
               ok = FALSE;
               break;
@@ -288,7 +336,8 @@ nt_train (NtNetwork *net, NtDataset *ds, const NtTrainConfig *cfg,
       s.train_loss = loss_sum / steps;
       s.train_accuracy = (double) correct / (steps * cfg->batch);
       NtEvalResult val;
-      if (!nt_evaluate (net, ds, NT_SPLIT_TEST, cfg->val_limit, &val, error))
+      if (!nt_evaluate (net, ds, NT_SPLIT_TEST, cfg->val_limit, cfg->nulls,
+                        val_key, &val, error))
         {
           nt_progress_free (progress);
           ok = FALSE;
@@ -296,6 +345,7 @@ nt_train (NtNetwork *net, NtDataset *ds, const NtTrainConfig *cfg,
         }
       s.val_loss = val.loss;
       s.val_accuracy = val.accuracy;
+      s.val_digit_accuracy = val.digit_accuracy;
       nt_eval_result_clear (&val);
       g_array_append_val (history, s);
       if (progress)

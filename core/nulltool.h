@@ -17,5 +17,6 @@
 #include "nt-progress.h"
 #include "nt-model-file.h"
 #include "nt-train.h"
+#include "nt-null.h"
 
 #endif

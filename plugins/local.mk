@@ -2,3 +2,6 @@
 include $(srcdir)/plugins/dataset-mnist/local.mk
 include $(srcdir)/plugins/dataset-ramp/local.mk
 include $(srcdir)/plugins/models.mk
+include $(srcdir)/plugins/null-uniform/local.mk
+include $(srcdir)/plugins/null-shuffle/local.mk
+include $(srcdir)/plugins/null-mix/local.mk

@@ -2,6 +2,8 @@
 include $(srcdir)/tests/plugins/local.mk
 include $(srcdir)/tests/checkpoint.mk
 include $(srcdir)/tests/data.mk
+include $(srcdir)/tests/layers.mk
+include $(srcdir)/tests/null.mk
 
 NT_TEST_UTIL = tests/nt-test-util.c tests/nt-test-util.h
 NT_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \

@@ -21,11 +21,13 @@
 static NtRegistry *registry;
 static NtBackend *be;
 
+/* One thread: deterministic sums, and no OpenMP spinning on a loaded
+ * machine (the gradient checks run thousands of small forward passes). */
 static void
 setup (void)
 {
   registry = nt_test_registry ();
-  be = nt_test_backend (registry, "cpu");
+  be = nt_test_backend (registry, "cpu:threads=1");
 }
 
 static void
@@ -367,6 +369,20 @@ START_TEST (test_relu)
     }
   int *labels = random_labels (r, 4, 18);
   gradcheck (net, x, labels, 4, 1000, FALSE, 0);
+
+  /* inputs exactly at the kink: central differences there give half the
+   * slope, backward gives 0; the checker must skip them, not fail */
+  for (int i = 0; i < 72; i += 3)
+    x[i] = 0.0f;
+  gradcheck (net, x, labels, 4, 1000, FALSE, 0);
+  /* and with nothing but kinks it has nothing to check: an error */
+  memset (x, 0, sizeof (float) * 72);
+  double worst;
+  ck_assert (!nt_network_gradcheck (net, x, labels, 4, 1000, EPS, TOL,
+                                    &worst, &error));
+  assert_error (error, NT_NETWORK_ERROR, NT_NETWORK_ERROR_GRADCHECK);
+  ck_assert (strstr (error->message, "kink") != NULL);
+  g_clear_error (&error);
   g_free (x); g_free (got); g_free (xin); g_free (labels);
   g_rand_free (r);
   nt_network_free (net);

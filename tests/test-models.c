@@ -14,11 +14,13 @@
 static NtRegistry *registry;
 static NtBackend *be;
 
+/* One thread: deterministic sums, and no OpenMP spinning on a loaded
+ * machine (the gradient checks run thousands of small forward passes). */
 static void
 setup (void)
 {
   registry = nt_test_registry ();
-  be = nt_test_backend (registry, "cpu");
+  be = nt_test_backend (registry, "cpu:threads=1");
 }
 
 static void
@@ -191,26 +193,28 @@ START_TEST (test_cnn_gradcheck)
   ck_assert_ptr_nonnull (net);
   nt_network_init_glorot (net, 2020);
   GRand *r = g_rand_new_with_seed (5);
-  randomize_biases (net, r, TRUE);
+  randomize_biases (net, r, FALSE);
 
-  /* two 28x28 "images" in [0, 1]: soft blobs on a blank background, smooth
-   * so that few units sit near a kink */
+  /* two 28x28 "images" in [0, 1]: a soft blob and uniform noise */
   float x[2 * 784];
   for (int i = 0; i < 28; i++)
     for (int j = 0; j < 28; j++)
       {
         double d1 = (i - 13.5) * (i - 13.5) + (j - 12.0) * (j - 12.0);
-        double d2 = (i - 9.0) * (i - 9.0) + 0.3 * (j - 16.0) * (j - 16.0);
         x[i * 28 + j] = (float) exp (-d1 / 40.0);
-        x[784 + i * 28 + j] = (float) exp (-d2 / 20.0);
+        x[784 + i * 28 + j] = (float) g_rand_double (r);
       }
   int labels[2] = { 3, 10 };
   double worst;
-  gboolean ok = nt_network_gradcheck (net, x, labels, 2, 12, 1e-2, 1e-2,
+  /* With 1.2 million parameters many units sit near a kink, and float
+   * rounding of the logits limits how short a step can be: most probes of
+   * the first layers and of the input are skipped at kinks (see
+   * nt_network_gradcheck), hence 30 probes per tensor. */
+  gboolean ok = nt_network_gradcheck (net, x, labels, 2, 30, 1e-2, 1e-2,
                                       &worst, &error);
   ck_assert_msg (ok, "%s", error ? error->message : "?");
   g_print ("cnn gradcheck (inference): max relative error %.2g\n", worst);
-  ok = nt_network_gradcheck_training (net, x, labels, 2, 12, 1e-2, 1e-2, 7,
+  ok = nt_network_gradcheck_training (net, x, labels, 2, 30, 1e-2, 1e-2, 7,
                                       &worst, &error);
   ck_assert_msg (ok, "%s", error ? error->message : "?");
   g_print ("cnn gradcheck (training): max relative error %.2g\n", worst);

@@ -89,7 +89,7 @@ START_TEST (test_ramp_learns)
   NtNetwork *loaded = nt_model_file_load (reg, be, ckpt, &ck, &error);
   ck_assert_msg (loaded != NULL, "%s", error ? error->message : "");
   NtEvalResult r;
-  ck_assert (nt_evaluate (loaded, ds, NT_SPLIT_TEST, 0, &r, &error));
+  ck_assert (nt_evaluate (loaded, ds, NT_SPLIT_TEST, 0, NULL, 0, &r, &error));
   ck_assert_double_eq_tol (r.accuracy,
                            g_ascii_strtod (nt_checkpoint_get_meta (
                                                ck, "val_accuracy"), NULL),

@@ -22,7 +22,8 @@ int
 nt_cmd_train (NtCli *cli, int argc, char **argv)
 {
   char *dataset_sel = NULL, *model_sel = NULL, *backend_sel = NULL;
-  char *output = NULL, *history = NULL;
+  char *output = NULL, *history = NULL, *null_sel = NULL;
+  double p_null = 0.5;
   int epochs = 20, batch = 32, steps = 0, set = 0;
   double lr = 1e-3;
   gint64 seed = 0;
@@ -34,6 +35,11 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
       "model selection (default: cnn)", "SEL" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_sel,
       "backend selection: auto (default), cpu, cuda", "SEL" },
+    { "null", 'n', 0, G_OPTION_ARG_STRING, &null_sel,
+      "null classes: none (default), u, s, m, usm, ... or "
+      "uniform+shuffle:tiles=2,4", "SEL" },
+    { "p-null", 0, 0, G_OPTION_ARG_DOUBLE, &p_null,
+      "share of null samples per batch (default 0.5)", "P" },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "epochs (default 20)",
       "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "batch size (default 32)",
@@ -59,11 +65,11 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
                      entries, &argc, &argv))
     return NT_EXIT_USAGE;
   if (argc > 1 || epochs < 1 || batch < 1 || steps < 0 || seed < 0
-      || !(lr > 0 && lr < 1))
+      || !(lr > 0 && lr < 1) || !(p_null >= 0 && p_null <= 1))
     {
       nt_cli_error ("train", argc > 1 ? "unexpected argument" :
                     "need epochs >= 1, batch >= 1, steps >= 0, seed >= 0 "
-                    "and 0 < lr < 1");
+                    "0 < lr < 1 and 0 <= p-null <= 1");
       fprintf (stderr, "Try 'nulltool train --help'.\n");
       return NT_EXIT_USAGE;
     }
@@ -77,6 +83,7 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
   NtBackend *be = NULL;
   NtDataset *ds = NULL;
   NtNetwork *net = NULL;
+  NtNullMix *nulls = NULL;
   char *model = NULL;
   int status = NT_EXIT_FAILURE;
 
@@ -88,7 +95,9 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
       || !(ds = nt_dataset_open (reg, dataset_sel ? dataset_sel : "mnist",
                                  &error))
       || !(net = nt_model_build (reg, be, model, ds->channels, ds->height,
-                                 ds->width, ds->n_classes + 1, &error)))
+                                 ds->width, ds->n_classes + 1, &error))
+      || !(nulls = nt_null_mix_new (reg, null_sel ? null_sel : "none",
+                                    p_null, ds, &error)))
     {
       status = fail ("train", error);
       goto out;
@@ -105,8 +114,11 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
     }
   char seed_text[32];
   g_snprintf (seed_text, sizeof seed_text, "%" G_GINT64_FORMAT, seed);
+  char p_text[32];
+  g_ascii_dtostr (p_text, sizeof p_text, p_null);
   const char *meta[] = { "dataset", dataset_sel ? dataset_sel : "mnist",
-                         "null", "none", NULL };
+                         "null", nt_null_mix_name (nulls), "p_null", p_text,
+                         NULL };
   NtTrainConfig cfg;
   nt_train_config_init (&cfg);
   cfg.epochs = epochs;
@@ -116,6 +128,7 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
   cfg.seed = seed;
   cfg.set = set;
   cfg.model = model;
+  cfg.nulls = nt_null_mix_n_strategies (nulls) ? nulls : NULL;
   cfg.checkpoint_path = output;
   cfg.history_path = history;
   cfg.meta = meta;
@@ -138,17 +151,20 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
         }
     }
   NtEpochStats *last = &g_array_index (hist, NtEpochStats, hist->len - 1);
-  printf ("trained %s: last epoch val_accuracy %.4f, best val_loss %.4f at "
-          "epoch %d; %.0f images/s\ncheckpoint: %s\nhistory: %s\n", model,
-          last->val_accuracy, best, best_epoch, last->images_per_second,
-          output, history);
+  printf ("trained %s with nulls '%s': last epoch val_accuracy %.4f (digits "
+          "%.4f), best val_loss %.4f at epoch %d; %.0f images/s\n"
+          "checkpoint: %s\nhistory: %s\n", model, nt_null_mix_name (nulls),
+          last->val_accuracy, last->val_digit_accuracy, best, best_epoch,
+          last->images_per_second, output, history);
   g_array_unref (hist);
   status = NT_EXIT_OK;
 out:
+  nt_null_mix_free (nulls);
   nt_network_free (net);
   nt_dataset_free (ds);
   nt_backend_free (be);
   g_free (model);
+  g_free (null_sel);
   g_free (dataset_sel);
   g_free (model_sel);
   g_free (backend_sel);
@@ -188,6 +204,7 @@ nt_cmd_eval (NtCli *cli, int argc, char **argv)
   NtCheckpoint *ck = NULL;
   NtDataset *ds = NULL;
   NtNetwork *net = NULL;
+  NtNullMix *nulls = NULL;
   int status = NT_EXIT_FAILURE;
   NtBackend *be = nt_backend_open (reg, backend_sel ? backend_sel : "auto",
                                    &error);
@@ -198,45 +215,62 @@ nt_cmd_eval (NtCli *cli, int argc, char **argv)
     }
   const char *sel = dataset_sel ? dataset_sel
                                 : nt_checkpoint_get_meta (ck, "dataset");
-  if (!(ds = nt_dataset_open (reg, sel ? sel : "mnist", &error)))
+  /* the model's own null types, to measure how often nulls are caught */
+  const char *null_sel = nt_checkpoint_get_meta (ck, "null");
+  const char *p_text = nt_checkpoint_get_meta (ck, "p_null");
+  if (!(ds = nt_dataset_open (reg, sel ? sel : "mnist", &error))
+      || !(nulls = nt_null_mix_new (reg, null_sel ? null_sel : "none",
+                                    p_text ? g_ascii_strtod (p_text, NULL)
+                                           : 0.5, ds, &error)))
     {
       status = fail ("eval", error);
       goto out;
     }
   NtEvalResult r;
-  if (!nt_evaluate (net, ds, NT_SPLIT_TEST, limit, &r, &error))
+  if (!nt_evaluate (net, ds, NT_SPLIT_TEST, limit, nulls, 1, &r, &error))
     {
       status = fail ("eval", error);
       goto out;
     }
-  printf ("model %s (%s, epoch %s), dataset %s, test split: %" G_GSIZE_FORMAT
-          " samples\naccuracy %.4f, loss %.4f\n",
-          nt_checkpoint_get_meta (ck, "model"), argv[1],
-          nt_checkpoint_get_meta (ck, "epoch") ?: "?", sel ? sel : "mnist",
-          r.n, r.accuracy, r.loss);
-  /* three-way scoring: correct, misclassified (another real class),
-   * unclassified (the null output) */
+  int n_classes = ds->n_classes;
+  gsize n_digits = r.n - r.n_null;
+  printf ("model %s (%s, epoch %s, nulls '%s'), dataset %s, test split\n"
+          "test accuracy (digits only) %.4f over %" G_GSIZE_FORMAT
+          " images\n", nt_checkpoint_get_meta (ck, "model"), argv[1],
+          nt_checkpoint_get_meta (ck, "epoch") ?: "?",
+          nt_null_mix_name (nulls), sel ? sel : "mnist", r.digit_accuracy,
+          n_digits);
+  if (r.n_null)
+    printf ("null images recognised as null %.4f over %" G_GSIZE_FORMAT
+            " images of the model's null types\n"
+            "loss %.4f, accuracy %.4f on digits and nulls mixed\n",
+            r.null_recognised, r.n_null, r.loss, r.accuracy);
+  /* three-way scoring of the digits: correct, misclassified (another
+   * digit), unclassified (the null output) */
   guint64 correct = 0, unclassified = 0;
-  for (int i = 0; i < r.n_rows; i++)
+  for (int i = 0; i < n_classes; i++)
     {
       correct += r.confusion[(gsize) i * r.n_cols + i];
-      for (int j = r.n_rows; j < r.n_cols; j++)
+      for (int j = n_classes; j < r.n_cols; j++)
         unclassified += r.confusion[(gsize) i * r.n_cols + j];
     }
   printf ("correct %" G_GUINT64_FORMAT ", misclassified %" G_GUINT64_FORMAT
           ", unclassified (null) %" G_GUINT64_FORMAT "\n\nconfusion (rows: "
           "true label, columns: prediction%s):\n     ", correct,
-          r.n - correct - unclassified, unclassified,
-          r.n_cols > r.n_rows ? ", last column null" : "");
+          n_digits - correct - unclassified, unclassified,
+          r.n_cols > n_classes ? ", last column null" : "");
   for (int j = 0; j < r.n_cols; j++)
-    if (j >= r.n_rows)
+    if (j >= n_classes)
       printf ("   null");
     else
       printf (" %6d", j);
   printf ("\n");
   for (int i = 0; i < r.n_rows; i++)
     {
-      printf ("%4d:", i);
+      if (i >= n_classes)
+        printf ("null:");
+      else
+        printf ("%4d:", i);
       for (int j = 0; j < r.n_cols; j++)
         printf (" %6" G_GUINT64_FORMAT, r.confusion[(gsize) i * r.n_cols + j]);
       printf ("\n");
@@ -244,6 +278,7 @@ nt_cmd_eval (NtCli *cli, int argc, char **argv)
   nt_eval_result_clear (&r);
   status = NT_EXIT_OK;
 out:
+  nt_null_mix_free (nulls);
   if (ck)
     nt_checkpoint_free (ck);
   nt_network_free (net);

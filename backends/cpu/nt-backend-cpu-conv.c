@@ -1,30 +1,46 @@
 /* nt-backend-cpu-conv.c: convolution by im2col + GEMM, and max pooling.
  *
- * Layout choice. For a chunk of nb images the columns form one
- * [C*kh*kw x nb*P] matrix (P = out_h * out_w), so the long dimension
- * (images x output positions) is the N of every product:
+ * Layout. For a block of nb images the columns form one [C*kh*kw x nb*P]
+ * matrix (P = out_h * out_w), so the long dimension (images x output
+ * positions) is the N of every product:
  *   forward          prod[K x nbP] = W[K x CRS] * cols[CRS x nbP]
  *   backward data    cols[CRS x nbP] = W^T * dy[K x nbP], then col2im
  *   backward filter  dW[K x CRS] += dy[K x nbP] * cols^T
  * OpenBLAS runs this orientation about twice as fast on the paper's CNN as
- * the transposed one (one image's positions as M). prod is then scattered to
- * (or gathered from) NCHW, a memcpy of P floats per (image, channel).
- * Chunks bound the scratch memory; the scratch arrays live in the instance
- * and are reused. */
+ * the transposed one (one image's positions as M). prod is scattered to (or
+ * gathered from) NCHW, a memcpy of P floats per (image, channel); a block of
+ * one image needs no reordering at all.
+ *
+ * Threads. The batch is split into one contiguous range of images per
+ * OpenMP thread; each thread builds its own columns and calls a
+ * single-threaded GEMM on them, in blocks small enough to stay in cache.
+ * Only one thread pool is busy at a time: letting OpenBLAS's threads run the
+ * GEMM while OpenMP's threads (which spin after each region) did im2col made
+ * the two pools fight for the cores and cost about a third of the time on a
+ * 2-core machine. The filter gradient is summed per thread, then the
+ * partial sums are added in thread order, so results are deterministic for a
+ * given thread count. With one thread (threads=1, a single image, or no
+ * OpenMP) the whole batch is one range and OpenBLAS gets the instance's
+ * thread count. The scratch arrays live in the instance and are reused. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include <string.h>
 #include <limits.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "nt-backend.h"
 #include "nt-backend-cpu-private.h"
 
-/* Largest im2col matrix (floats) built at once, unless one image alone needs
- * more: 32 MiB, which holds the paper's conv2 at batch 32 (5.3 M floats) in
- * one chunk. */
-#define NT_CPU_COLS_LIMIT ((gsize) 8 * 1024 * 1024)
+/* Largest im2col block (floats) a thread builds at once, unless one image
+ * alone needs more: 1 MiB, so the columns are still in cache when the GEMM
+ * reads them. Measured on the paper's conv2 (batch 32, one thread): blocks
+ * of 64 Ki..512 Ki floats run in 27-28 ms, 4 Mi floats or the whole batch
+ * in 32 ms. */
+#define NT_CPU_BLOCK_FLOATS ((gsize) 256 * 1024)
 
 /* A validated convolution geometry, every size as gsize. */
 typedef struct {
@@ -34,7 +50,8 @@ typedef struct {
   gsize pt, pl;          /* top/left padding (bottom/right only bound out_h/w) */
   gsize oh, ow, p;       /* output height, width, positions */
   gsize crs;             /* C * kh * kw */
-  gsize nb;              /* images per chunk */
+  gsize nb;              /* images per block */
+  int nth;               /* threads sharing the batch */
 } NtConvGeom;
 
 /* Checks the shape and window and fills `g`; records an INVALID failure
@@ -44,7 +61,7 @@ nt_conv_geom (NtCpuBackend *cpu, const char *op, NtDims xd, int out_c,
               const NtWindow *win, NtConvGeom *g)
 {
   int oh, ow;
-  gsize crs_p;
+  gsize crs_p, per_thread;
 
   if (!_nt_cpu_check_dims (cpu, op, xd, FALSE))
     return FALSE;
@@ -83,21 +100,67 @@ nt_conv_geom (NtCpuBackend *cpu, const char *op, NtDims xd, int out_c,
   g->p = g->oh * g->ow;
   g->crs = g->c * g->kh * g->kw;
   crs_p = g->crs * g->p;
-  g->nb = MAX (NT_CPU_COLS_LIMIT / crs_p, 1);
-  g->nb = MIN (g->nb, g->n);
-  /* BLAS dimensions are int; whole-tensor sizes must fit a gsize. */
+#ifdef _OPENMP
+  g->nth = (int) MIN ((gsize) cpu->threads, g->n);
+#else
+  g->nth = 1;
+#endif
+  per_thread = (g->n + g->nth - 1) / g->nth;
+  g->nb = MIN (MAX (NT_CPU_BLOCK_FLOATS / crs_p, 1), per_thread);
+  /* BLAS dimensions are int; whole-tensor and scratch sizes must fit a
+   * gsize. */
   if (g->crs > INT_MAX || g->k > INT_MAX || g->p > INT_MAX / g->nb
       || g->k * g->crs > INT_MAX
       || g->n * g->c > G_MAXSIZE / (g->h * g->w)
       || g->n * g->k > G_MAXSIZE / g->p
-      || g->crs > G_MAXSIZE / (g->nb * g->p)
-      || g->k > G_MAXSIZE / (g->nb * g->p))
+      || g->crs * g->nth > G_MAXSIZE / (g->nb * g->p)
+      || g->k * g->nth > G_MAXSIZE / (g->nb * g->p))
     {
       _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
                     "%s: convolution too large for BLAS int dimensions", op);
       return FALSE;
     }
   return TRUE;
+}
+
+/* Index of the calling thread in the current team (0 without OpenMP). */
+static inline int
+nt_thread_num (void)
+{
+#ifdef _OPENMP
+  return omp_get_thread_num ();
+#else
+  return 0;
+#endif
+}
+
+/* Size of the current team (1 without OpenMP). It may be smaller than the
+ * num_threads asked for (thread limits, nesting), never larger. */
+static inline int
+nt_team_size (void)
+{
+#ifdef _OPENMP
+  return omp_get_num_threads ();
+#else
+  return 1;
+#endif
+}
+
+/* Images [*lo, *hi) handled by thread t of a team of `team`: balanced
+ * contiguous ranges covering the batch. */
+static inline void
+nt_thread_range (const NtConvGeom *g, int t, int team, gsize *lo, gsize *hi)
+{
+  *lo = g->n * (gsize) t / (gsize) team;
+  *hi = g->n * (gsize) (t + 1) / (gsize) team;
+}
+
+/* Thread count for the BLAS calls of a convolution: one when the OpenMP
+ * threads each run their own GEMM, otherwise the instance's. */
+static inline void
+nt_conv_blas_threads (const NtCpuBackend *cpu, const NtConvGeom *g)
+{
+  _nt_cpu_set_blas_threads (g->nth > 1 ? 1 : cpu->threads);
 }
 
 /* First output column `o` (of `out`) whose input column o*s - pad + j lies
@@ -116,122 +179,126 @@ nt_first_at_or_after (gsize lo, gsize s, gsize pad, gsize j, gsize out)
 
 /* cols[CRS x nb*P] from images n0 .. n0+nb-1 of x. */
 static void
-nt_im2col (const NtCpuBackend *cpu, const NtConvGeom *g, const float *x,
-           gsize n0, gsize nb, float *cols)
+nt_im2col (const NtConvGeom *g, const float *x, gsize n0, gsize nb,
+           float *cols)
 {
   const gsize np = nb * g->p;
-  gssize t, total = (gssize) (g->crs * nb);
 
-  (void) cpu;  /* only read by the OpenMP clause */
-
-  NT_OMP (parallel for num_threads (cpu->threads) schedule (static))
-  for (t = 0; t < total; t++)
+  for (gsize r = 0; r < g->crs; r++)
     {
-      gsize r = (gsize) t / nb, nn = (gsize) t % nb;
       gsize c = r / (g->kh * g->kw);
       gsize i = (r / g->kw) % g->kh;
       gsize j = r % g->kw;
-      const float *plane = x + ((n0 + nn) * g->c + c) * g->h * g->w;
-      float *dst = cols + r * np + nn * g->p;
       /* Output columns [lo, hi) read inside the image; the rest is
        * padding. */
       gsize lo = nt_first_at_or_after (0, g->sw, g->pl, j, g->ow);
-      gsize hi = MAX (nt_first_at_or_after (g->w, g->sw, g->pl, j, g->ow), lo);
+      gsize hi = MAX (nt_first_at_or_after (g->w, g->sw, g->pl, j, g->ow),
+                      lo);
 
-      for (gsize oh = 0; oh < g->oh; oh++, dst += g->ow)
+      for (gsize nn = 0; nn < nb; nn++)
         {
-          gsize ih_p = oh * g->sh + i;   /* ih + pad_top */
-          const float *row;
+          const float *plane = x + ((n0 + nn) * g->c + c) * g->h * g->w;
+          float *dst = cols + r * np + nn * g->p;
 
-          if (ih_p < g->pt || ih_p - g->pt >= g->h)
+          for (gsize oh = 0; oh < g->oh; oh++, dst += g->ow)
             {
-              memset (dst, 0, g->ow * sizeof (float));
-              continue;
+              gsize ih_p = oh * g->sh + i;   /* ih + pad_top */
+              const float *row;
+
+              if (ih_p < g->pt || ih_p - g->pt >= g->h)
+                {
+                  memset (dst, 0, g->ow * sizeof (float));
+                  continue;
+                }
+              /* Output column o reads input column o*sw + j - pl, which is
+               * >= 0 for o >= lo. */
+              row = plane + (ih_p - g->pt) * g->w;
+              for (gsize o = 0; o < lo; o++)
+                dst[o] = 0.0f;
+              if (g->sw == 1 && hi > lo)
+                memcpy (dst + lo, row + (lo + j - g->pl),
+                        (hi - lo) * sizeof (float));
+              else
+                for (gsize o = lo; o < hi; o++)
+                  dst[o] = row[o * g->sw + j - g->pl];
+              for (gsize o = hi; o < g->ow; o++)
+                dst[o] = 0.0f;
             }
-          /* Output column o reads input column o*sw + j - pl, which is
-           * >= 0 for o >= lo. */
-          row = plane + (ih_p - g->pt) * g->w;
-          for (gsize o = 0; o < lo; o++)
-            dst[o] = 0.0f;
-          if (g->sw == 1 && hi > lo)
-            memcpy (dst + lo, row + (lo + j - g->pl),
-                    (hi - lo) * sizeof (float));
-          else
-            for (gsize o = lo; o < hi; o++)
-              dst[o] = row[o * g->sw + j - g->pl];
-          for (gsize o = hi; o < g->ow; o++)
-            dst[o] = 0.0f;
         }
     }
 }
 
-/* dx (images n0 .. n0+nb-1, overwritten) = col2im(cols): every column entry
- * is added back to the input pixel it was read from. Parallel over (image,
- * channel) planes, which no two threads share. */
+/* dx of images n0 .. n0+nb-1 (overwritten) = col2im(cols): every column
+ * entry is added back to the input pixel it was read from. */
 static void
-nt_col2im (const NtCpuBackend *cpu, const NtConvGeom *g, const float *cols,
-           gsize n0, gsize nb, float *dx)
+nt_col2im (const NtConvGeom *g, const float *cols, gsize n0, gsize nb,
+           float *dx)
 {
   const gsize np = nb * g->p;
-  gssize t, total = (gssize) (nb * g->c);
 
-  (void) cpu;  /* only read by the OpenMP clause */
-
-  NT_OMP (parallel for num_threads (cpu->threads) schedule (static))
-  for (t = 0; t < total; t++)
+  memset (dx + n0 * g->c * g->h * g->w, 0,
+          nb * g->c * g->h * g->w * sizeof (float));
+  for (gsize r = 0; r < g->crs; r++)
     {
-      gsize nn = (gsize) t / g->c, c = (gsize) t % g->c;
-      float *plane = dx + ((n0 + nn) * g->c + c) * g->h * g->w;
+      gsize c = r / (g->kh * g->kw);
+      gsize i = (r / g->kw) % g->kh;
+      gsize j = r % g->kw;
+      gsize lo = nt_first_at_or_after (0, g->sw, g->pl, j, g->ow);
+      gsize hi = MAX (nt_first_at_or_after (g->w, g->sw, g->pl, j, g->ow),
+                      lo);
 
-      memset (plane, 0, g->h * g->w * sizeof (float));
-      for (gsize i = 0; i < g->kh; i++)
-        for (gsize j = 0; j < g->kw; j++)
-          {
-            gsize r = (c * g->kh + i) * g->kw + j;
-            const float *src = cols + r * np + nn * g->p;
-            gsize lo = nt_first_at_or_after (0, g->sw, g->pl, j, g->ow);
-            gsize hi = MAX (nt_first_at_or_after (g->w, g->sw, g->pl, j,
-                                                  g->ow), lo);
+      for (gsize nn = 0; nn < nb; nn++)
+        {
+          float *plane = dx + ((n0 + nn) * g->c + c) * g->h * g->w;
+          const float *src = cols + r * np + nn * g->p;
 
-            for (gsize oh = 0; oh < g->oh; oh++, src += g->ow)
-              {
-                gsize ih_p = oh * g->sh + i;
-                float *row;
+          for (gsize oh = 0; oh < g->oh; oh++, src += g->ow)
+            {
+              gsize ih_p = oh * g->sh + i;
+              float *row;
 
-                if (ih_p < g->pt || ih_p - g->pt >= g->h)
-                  continue;
-                row = plane + (ih_p - g->pt) * g->w;
-                for (gsize o = lo; o < hi; o++)
-                  row[o * g->sw + j - g->pl] += src[o];
-              }
-          }
+              if (ih_p < g->pt || ih_p - g->pt >= g->h)
+                continue;
+              row = plane + (ih_p - g->pt) * g->w;
+              for (gsize o = lo; o < hi; o++)
+                row[o * g->sw + j - g->pl] += src[o];
+            }
+        }
     }
 }
 
-/* NCHW y (images n0..) <-> prod[K x nb*P]. to_nchw: scatter prod into y;
- * otherwise gather y into prod. */
+/* NCHW tensor (images n0 .. n0+nb-1, K channels) <-> prod[K x nb*P].
+ * to_nchw: scatter prod into the tensor; otherwise gather. */
 static void
-nt_reorder (const NtCpuBackend *cpu, const NtConvGeom *g, float *nchw,
-            gsize n0, gsize nb, float *prod, gboolean to_nchw)
+nt_reorder (const NtConvGeom *g, float *nchw, gsize n0, gsize nb,
+            float *prod, gboolean to_nchw)
 {
   const gsize np = nb * g->p;
-  gssize t, total = (gssize) (nb * g->k);
 
-  (void) cpu;  /* only read by the OpenMP clause */
+  for (gsize nn = 0; nn < nb; nn++)
+    for (gsize k = 0; k < g->k; k++)
+      {
+        float *img = nchw + ((n0 + nn) * g->k + k) * g->p;
+        float *mat = prod + k * np + nn * g->p;
 
-  NT_OMP (parallel for num_threads (cpu->threads) schedule (static)
-          if (total * (gssize) g->p > NT_CPU_PAR_MIN))
-  for (t = 0; t < total; t++)
-    {
-      gsize nn = (gsize) t / g->k, k = (gsize) t % g->k;
-      float *img = nchw + ((n0 + nn) * g->k + k) * g->p;
-      float *mat = prod + k * np + nn * g->p;
+        if (to_nchw)
+          memcpy (img, mat, g->p * sizeof (float));
+        else
+          memcpy (mat, img, g->p * sizeof (float));
+      }
+}
 
-      if (to_nchw)
-        memcpy (img, mat, g->p * sizeof (float));
-      else
-        memcpy (mat, img, g->p * sizeof (float));
-    }
+/* Grows the per-thread column and product scratch for `g`; FALSE after
+ * recording OUT_OF_MEMORY. */
+static gboolean
+nt_conv_scratch (NtCpuBackend *cpu, const NtConvGeom *g, float **cols,
+                 float **prod)
+{
+  *cols = _nt_cpu_scratch (cpu, &cpu->cols, g->nth * g->crs * g->nb * g->p);
+  if (*cols == NULL)
+    return FALSE;
+  *prod = _nt_cpu_scratch (cpu, &cpu->prod, g->nth * g->k * g->nb * g->p);
+  return *prod != NULL;
 }
 
 void
@@ -242,38 +309,38 @@ _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
   static const char op[] = "conv2d_forward";
   NtCpuBackend *cpu = NT_CPU (be);
   NtConvGeom g;
-  float *cols, *prod = NULL;
+  float *cols_all, *prod_all;
 
   if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
       || !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w)
       || !_nt_cpu_check_buf (cpu, op, "w", w, 0, g.k * g.crs)
-      || !_nt_cpu_check_buf (cpu, op, "y", y, 0, g.n * g.k * g.p))
+      || !_nt_cpu_check_buf (cpu, op, "y", y, 0, g.n * g.k * g.p)
+      || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
     return;
-  cols = _nt_cpu_scratch (cpu, &cpu->cols, g.crs * g.nb * g.p);
-  if (cols == NULL)
-    return;
-  if (g.nb > 1 && (prod = _nt_cpu_scratch (cpu, &cpu->prod,
-                                           g.k * g.nb * g.p)) == NULL)
-    return;
+  nt_conv_blas_threads (cpu, &g);
 
-  for (gsize n0 = 0; n0 < g.n; n0 += g.nb)
-    {
-      gsize nb = MIN (g.nb, g.n - n0);
-      int np = (int) (nb * g.p);
+  NT_OMP (parallel num_threads (g.nth))
+  {
+    int t = nt_thread_num ();
+    float *cols = cols_all + (gsize) t * g.crs * g.nb * g.p;
+    float *prod = prod_all + (gsize) t * g.k * g.nb * g.p;
+    gsize lo, hi;
 
-      nt_im2col (cpu, &g, x->data, n0, nb, cols);
-      if (nb == 1)
-        {
-          /* One image: [K x P] is already its NCHW block. */
-          _nt_cpu_sgemm (cpu, FALSE, FALSE, (int) g.k, np, (int) g.crs, 1.0f,
-                         w->data, (int) g.crs, cols, np, 0.0f,
-                         y->data + n0 * g.k * g.p, np);
-          continue;
-        }
-      _nt_cpu_sgemm (cpu, FALSE, FALSE, (int) g.k, np, (int) g.crs, 1.0f,
-                     w->data, (int) g.crs, cols, np, 0.0f, prod, np);
-      nt_reorder (cpu, &g, y->data, n0, nb, prod, TRUE);
-    }
+    nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
+    for (gsize n0 = lo; n0 < hi; n0 += g.nb)
+      {
+        gsize nb = MIN (g.nb, hi - n0);
+        int np = (int) (nb * g.p);
+
+        nt_im2col (&g, x->data, n0, nb, cols);
+        /* One image: its [K x P] block of y is the product itself. */
+        _nt_cpu_sgemm (FALSE, FALSE, (int) g.k, np, (int) g.crs, 1.0f,
+                       w->data, (int) g.crs, cols, np, 0.0f,
+                       nb == 1 ? y->data + n0 * g.k * g.p : prod, np);
+        if (nb > 1)
+          nt_reorder (&g, y->data, n0, nb, prod, TRUE);
+      }
+  }
 }
 
 void
@@ -284,37 +351,40 @@ _nt_cpu_conv2d_backward_data (NtBackend *be, const NtBuffer *dy,
   static const char op[] = "conv2d_backward_data";
   NtCpuBackend *cpu = NT_CPU (be);
   NtConvGeom g;
-  float *cols, *prod = NULL;
+  float *cols_all, *prod_all;
 
   if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
       || !_nt_cpu_check_buf (cpu, op, "dy", dy, 0, g.n * g.k * g.p)
       || !_nt_cpu_check_buf (cpu, op, "w", w, 0, g.k * g.crs)
-      || !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w))
+      || !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w)
+      || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
     return;
-  cols = _nt_cpu_scratch (cpu, &cpu->cols, g.crs * g.nb * g.p);
-  if (cols == NULL)
-    return;
-  if (g.nb > 1 && (prod = _nt_cpu_scratch (cpu, &cpu->prod,
-                                           g.k * g.nb * g.p)) == NULL)
-    return;
+  nt_conv_blas_threads (cpu, &g);
 
-  for (gsize n0 = 0; n0 < g.n; n0 += g.nb)
-    {
-      gsize nb = MIN (g.nb, g.n - n0);
-      int np = (int) (nb * g.p);
-      const float *dym;
+  NT_OMP (parallel num_threads (g.nth))
+  {
+    int t = nt_thread_num ();
+    float *cols = cols_all + (gsize) t * g.crs * g.nb * g.p;
+    float *prod = prod_all + (gsize) t * g.k * g.nb * g.p;
+    gsize lo, hi;
 
-      if (nb == 1)
-        dym = dy->data + n0 * g.k * g.p;
-      else
-        {
-          nt_reorder (cpu, &g, dy->data, n0, nb, prod, FALSE);
-          dym = prod;
-        }
-      _nt_cpu_sgemm (cpu, TRUE, FALSE, (int) g.crs, np, (int) g.k, 1.0f,
-                     w->data, (int) g.crs, dym, np, 0.0f, cols, np);
-      nt_col2im (cpu, &g, cols, n0, nb, dx->data);
-    }
+    nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
+    for (gsize n0 = lo; n0 < hi; n0 += g.nb)
+      {
+        gsize nb = MIN (g.nb, hi - n0);
+        int np = (int) (nb * g.p);
+        const float *dym = dy->data + n0 * g.k * g.p;
+
+        if (nb > 1)
+          {
+            nt_reorder (&g, dy->data, n0, nb, prod, FALSE);
+            dym = prod;
+          }
+        _nt_cpu_sgemm (TRUE, FALSE, (int) g.crs, np, (int) g.k, 1.0f,
+                       w->data, (int) g.crs, dym, np, 0.0f, cols, np);
+        nt_col2im (&g, cols, n0, nb, dx->data);
+      }
+  }
 }
 
 void
@@ -325,38 +395,60 @@ _nt_cpu_conv2d_backward_filter (NtBackend *be, const NtBuffer *x,
   static const char op[] = "conv2d_backward_filter";
   NtCpuBackend *cpu = NT_CPU (be);
   NtConvGeom g;
-  float *cols, *prod = NULL;
+  float *cols_all, *prod_all, *part = NULL;
+  gsize kcrs;
+  int team = 1;
 
   if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
       || !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w)
       || !_nt_cpu_check_buf (cpu, op, "dy", dy, 0, g.n * g.k * g.p)
-      || !_nt_cpu_check_buf (cpu, op, "dw", dw, 0, g.k * g.crs))
+      || !_nt_cpu_check_buf (cpu, op, "dw", dw, 0, g.k * g.crs)
+      || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
     return;
-  cols = _nt_cpu_scratch (cpu, &cpu->cols, g.crs * g.nb * g.p);
-  if (cols == NULL)
+  kcrs = g.k * g.crs;
+  /* Thread 0 accumulates straight into dw, the others into `part`. */
+  if (g.nth > 1
+      && (part = _nt_cpu_scratch (cpu, &cpu->part, (g.nth - 1) * kcrs))
+         == NULL)
     return;
-  if (g.nb > 1 && (prod = _nt_cpu_scratch (cpu, &cpu->prod,
-                                           g.k * g.nb * g.p)) == NULL)
-    return;
+  nt_conv_blas_threads (cpu, &g);
 
-  for (gsize n0 = 0; n0 < g.n; n0 += g.nb)
+  NT_OMP (parallel num_threads (g.nth))
+  {
+    int t = nt_thread_num ();
+    float *cols = cols_all + (gsize) t * g.crs * g.nb * g.p;
+    float *prod = prod_all + (gsize) t * g.k * g.nb * g.p;
+    float *acc = t == 0 ? dw->data : part + (gsize) (t - 1) * kcrs;
+    gsize lo, hi;
+
+    if (t == 0)
+      team = nt_team_size ();
+    nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
+    for (gsize n0 = lo; n0 < hi; n0 += g.nb)
+      {
+        gsize nb = MIN (g.nb, hi - n0);
+        int np = (int) (nb * g.p);
+        const float *dym = dy->data + n0 * g.k * g.p;
+
+        nt_im2col (&g, x->data, n0, nb, cols);
+        if (nb > 1)
+          {
+            nt_reorder (&g, dy->data, n0, nb, prod, FALSE);
+            dym = prod;
+          }
+        /* The first block of a thread overwrites, later ones add. */
+        _nt_cpu_sgemm (FALSE, TRUE, (int) g.k, (int) g.crs, np, 1.0f, dym,
+                       np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
+                       (int) g.crs);
+      }
+  }
+  /* Every thread had at least one image (team <= nth <= n), so every
+   * partial sum is set; add them in thread order. */
+  for (int t = 1; t < team; t++)
     {
-      gsize nb = MIN (g.nb, g.n - n0);
-      int np = (int) (nb * g.p);
-      const float *dym;
-
-      nt_im2col (cpu, &g, x->data, n0, nb, cols);
-      if (nb == 1)
-        dym = dy->data + n0 * g.k * g.p;
-      else
-        {
-          nt_reorder (cpu, &g, dy->data, n0, nb, prod, FALSE);
-          dym = prod;
-        }
-      /* The first chunk overwrites dW, later ones accumulate. */
-      _nt_cpu_sgemm (cpu, FALSE, TRUE, (int) g.k, (int) g.crs, np, 1.0f,
-                     dym, np, cols, np, n0 == 0 ? 0.0f : 1.0f, dw->data,
-                     (int) g.crs);
+      const float *src = part + (gsize) (t - 1) * kcrs;
+      for (gsize i = 0; i < kcrs; i++)
+        dw->data[i] += src[i];
     }
 }
 

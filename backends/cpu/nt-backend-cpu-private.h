@@ -47,8 +47,10 @@ typedef struct {
   NtBackend parent;   /* must stay first */
   int threads;        /* resolved thread count, >= 1 */
   GError *error;      /* first failure (sticky), or NULL */
+  /* Convolution scratch, one slice per OpenMP thread. */
   NtCpuScratch cols;  /* im2col columns [C*kh*kw x nb*P] */
   NtCpuScratch prod;  /* GEMM result / gathered gradient [K x nb*P] */
+  NtCpuScratch part;  /* per-thread partial filter gradients [K x C*kh*kw] */
 } NtCpuBackend;
 
 #define NT_CPU(be) ((NtCpuBackend *) (be))
@@ -74,10 +76,14 @@ gboolean _nt_cpu_check_dims (NtCpuBackend *cpu, const char *op, NtDims d,
  * recording an OUT_OF_MEMORY failure. Contents are undefined. */
 float *_nt_cpu_scratch (NtCpuBackend *cpu, NtCpuScratch *s, gsize count);
 
-/* Runs cblas_sgemm (row-major) with the instance's thread count. */
-void _nt_cpu_sgemm (NtCpuBackend *cpu, gboolean trans_a, gboolean trans_b,
-                    int m, int n, int k, float alpha, const float *a, int lda,
-                    const float *b, int ldb, float beta, float *c, int ldc);
+/* Sets the BLAS library's thread count (OpenBLAS only; a no-op
+ * otherwise). Process-wide: call it before each series of BLAS calls. */
+void _nt_cpu_set_blas_threads (int threads);
+
+/* cblas_sgemm, row-major. */
+void _nt_cpu_sgemm (gboolean trans_a, gboolean trans_b, int m, int n, int k,
+                    float alpha, const float *a, int lda, const float *b,
+                    int ldb, float beta, float *c, int ldc);
 
 /* Operations of nt-backend-cpu-conv.c (see NtBackendOps for contracts). */
 void _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,

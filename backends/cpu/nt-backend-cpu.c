@@ -13,7 +13,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
 #include <cblas.h>
 #include <gmodule.h>  /* G_MODULE_EXPORT, used by NT_PLUGIN_DEFINE */
 
@@ -247,26 +246,33 @@ nt_cpu_copy (NtBackend *be, NtBuffer *dst, gsize dst_off,
 
 /* ---- GEMM ------------------------------------------------------------- */
 
-/* The thread count last given to OpenBLAS. It is a process-wide setting, so
- * instances with different `threads` options set it before each call; the
- * cache avoids calling into OpenBLAS when nothing changes. */
+/* The thread count last given to OpenBLAS. It is a process-wide setting:
+ * instances with different `threads` options, and the convolutions (which
+ * call BLAS from several OpenMP threads at once, each single-threaded), set
+ * it before their calls; the cache avoids calling into OpenBLAS when nothing
+ * changes. */
 static gint nt_cpu_blas_threads = 0;
 
 void
-_nt_cpu_sgemm (NtCpuBackend *cpu, gboolean trans_a, gboolean trans_b, int m,
-               int n, int k, float alpha, const float *a, int lda,
-               const float *b, int ldb, float beta, float *c, int ldc)
+_nt_cpu_set_blas_threads (int threads)
 {
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
-  if (g_atomic_int_get (&nt_cpu_blas_threads) != cpu->threads)
+  if (g_atomic_int_get (&nt_cpu_blas_threads) != threads)
     {
-      openblas_set_num_threads (cpu->threads);
-      g_atomic_int_set (&nt_cpu_blas_threads, cpu->threads);
+      openblas_set_num_threads (threads);
+      g_atomic_int_set (&nt_cpu_blas_threads, threads);
     }
 #else
-  (void) cpu;
+  (void) threads;
   (void) nt_cpu_blas_threads;
 #endif
+}
+
+void
+_nt_cpu_sgemm (gboolean trans_a, gboolean trans_b, int m, int n, int k,
+               float alpha, const float *a, int lda, const float *b, int ldb,
+               float beta, float *c, int ldc)
+{
   cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
                MAX (lda, 1), b, MAX (ldb, 1), beta, c, MAX (ldc, 1));
@@ -300,8 +306,9 @@ nt_cpu_gemm (NtBackend *be, gboolean trans_a, gboolean trans_b, int m, int n,
         c->data[i] = beta == 0.0f ? 0.0f : beta * c->data[i];
       return;
     }
-  _nt_cpu_sgemm (cpu, trans_a, trans_b, m, n, k, alpha, a->data,
-                 trans_a ? m : k, b->data, trans_b ? k : n, beta, c->data, n);
+  _nt_cpu_set_blas_threads (cpu->threads);
+  _nt_cpu_sgemm (trans_a, trans_b, m, n, k, alpha, a->data, trans_a ? m : k,
+                 b->data, trans_b ? k : n, beta, c->data, n);
 }
 
 /* ---- instance --------------------------------------------------------- */
@@ -329,6 +336,7 @@ nt_cpu_destroy (NtBackend *be)
   g_clear_error (&cpu->error);
   free (cpu->cols.data);
   free (cpu->prod.data);
+  free (cpu->part.data);
   g_free (cpu);
 }
 
