@@ -18,7 +18,10 @@ NT_CORE_API = \
 	core/nt-progress.h \
 	core/nt-model-file.h \
 	core/nt-train.h \
-	core/nt-null.h
+	core/nt-null.h \
+	core/nt-attack.h \
+	core/nt-csv.h \
+	core/nt-experiment.h
 
 ntinclude_HEADERS += $(NT_CORE_API)
 noinst_HEADERS += \
@@ -40,7 +43,10 @@ core_libnulltool_la_SOURCES = \
 	core/nt-progress.c \
 	core/nt-model-file.c \
 	core/nt-train.c \
-	core/nt-null.c
+	core/nt-null.c \
+	core/nt-attack.c \
+	core/nt-csv.c \
+	core/nt-experiment.c
 
 core_libnulltool_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DNT_PLUGIN_INSTALL_DIR='"$(pluginsdir)"' \

@@ -72,13 +72,6 @@ gboolean nt_null_mix_fill_batch (NtNullMix *mix, NtSplit split, GRand *rng,
                                  int *labels, gsize *n_null_out,
                                  GError **error);
 
-/* Fills n null samples only (no real ones): begin_batch of every strategy
- * once, then each sample's type drawn uniformly among the strategies.
- * Used for validation and for measuring how often nulls are recognised.
- * Fails when the mix has no strategies. */
-gboolean nt_null_mix_fill_nulls (NtNullMix *mix, NtSplit split, GRand *rng,
-                                 gsize n, float *images, GError **error);
-
 /* Fills n null samples only (no real ones, no null count drawn), for
  * evaluating on nulls: calls begin_batch of every strategy once, draws
  * each sample's type uniformly among the strategies and writes the samples

@@ -18,5 +18,8 @@
 #include "nt-model-file.h"
 #include "nt-train.h"
 #include "nt-null.h"
+#include "nt-attack.h"
+#include "nt-csv.h"
+#include "nt-experiment.h"
 
 #endif

@@ -3,7 +3,9 @@ include $(srcdir)/tests/plugins/local.mk
 include $(srcdir)/tests/checkpoint.mk
 include $(srcdir)/tests/data.mk
 include $(srcdir)/tests/layers.mk
+include $(srcdir)/tests/attack.mk
 include $(srcdir)/tests/null.mk
+include $(srcdir)/tests/figures.mk
 
 NT_TEST_UTIL = tests/nt-test-util.c tests/nt-test-util.h
 NT_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \
@@ -40,3 +42,10 @@ bench: $(EXTRA_PROGRAMS) all
 	NULLTOOL_MNIST_DIR="$${NULLTOOL_MNIST_DIR:-$(abs_top_srcdir)/data/mnist}" \
 	  ./tests/bench/bench-train $${BENCH_STEPS:-300} $${BENCH_BACKEND:-cpu}
 .PHONY: bench
+include $(srcdir)/tests/study-figures.mk
+
+check_PROGRAMS += tests/test-experiment
+TESTS += tests/test-experiment
+tests_test_experiment_SOURCES = tests/test-experiment.c $(NT_TEST_UTIL)
+tests_test_experiment_CFLAGS = $(NT_TEST_CFLAGS)
+tests_test_experiment_LDADD = $(NT_TEST_LDADD)

@@ -33,5 +33,11 @@ int nt_cmd_inspect (NtCli *cli, int argc, char **argv);
 int nt_cmd_train (NtCli *cli, int argc, char **argv);
 int nt_cmd_eval (NtCli *cli, int argc, char **argv);
 int nt_cmd_fetch (NtCli *cli, int argc, char **argv);
+/* nt-cmd-figures.c */
+int nt_cmd_null_examples (NtCli *cli, int argc, char **argv);
+int nt_cmd_ramp (NtCli *cli, int argc, char **argv);
+/* nt-cmd-plot.c */
+int nt_cmd_plot (NtCli *cli, int argc, char **argv);
+int nt_cmd_run (NtCli *cli, int argc, char **argv);
 
 #endif

@@ -13,11 +13,18 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
+  { "run", nt_cmd_run, "run a whole study (preset quick, paper or an ini)" },
   { "list", nt_cmd_list, "list the loaded plugins' features by kind" },
   { "inspect", nt_cmd_inspect, "show a feature's description and options" },
   { "train", nt_cmd_train, "train a model (best-validation checkpoint)" },
   { "fetch", nt_cmd_fetch, "download and verify MNIST (nulltool fetch mnist)" },
   { "eval", nt_cmd_eval, "test accuracy and confusion counts of a model" },
+  { "null-examples", nt_cmd_null_examples,
+    "draw examples of null-class images (figure 1)" },
+  { "ramp", nt_cmd_ramp,
+    "the ramp toy study: train, measure, draw its figures" },
+  { "plot", nt_cmd_plot,
+    "draw the study's figures from a run directory's results" },
 };
 
 static void
@@ -66,10 +73,11 @@ gboolean
 nt_cli_parse (const char *command, const char *params, const char *summary,
               const GOptionEntry *entries, int *argc, char ***argv)
 {
-  char *title = g_strdup_printf ("%s%s%s", command, params ? " " : "",
-                                 params ? params : "");
-  GOptionContext *ctx = g_option_context_new (title);
-  g_free (title);
+  /* GOption's usage line reads "PRGNAME [OPTION...] PARAMS" */
+  char *prgname = g_strconcat ("nulltool ", command, NULL);
+  g_set_prgname (prgname);
+  g_free (prgname);
+  GOptionContext *ctx = g_option_context_new (params ? params : "");
   g_option_context_set_summary (ctx, summary);
   g_option_context_set_help_enabled (ctx, TRUE);
   if (entries)

@@ -1,0 +1,473 @@
+/* nt-attack.c: opening attacks, the input gradient they share, batched
+ * predictions on adversarial samples, the study's per-sample threshold
+ * search (PROTOCOL.md, "Attack and scoring") and three-way scoring. The
+ * attacks themselves are plugins (plugins/attack-*). */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "nt-attack.h"
+#include "nt-network.h"
+
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (nt-attack-error-quark, nt_attack_error)
+
+/* The coarse grid of the study: 0, then 9 values log-spaced from 1e-3 to 1
+ * (10^(-3 + 3k/8), k = 0..8). */
+#define N_COARSE 10
+/* Candidates per refinement round of the log-grid method: 10 log-spaced
+ * values between the bracketing pair, excluding the lower end and including
+ * the upper one; the upper one is already known to be wrong, so 9 are
+ * evaluated. */
+#define N_REFINE 10
+/* A safety net: every round shrinks the gap by a factor of at least ~2, so
+ * no sane resolution needs more rounds than this. */
+#define MAX_ROUNDS 200
+
+NtAttack *
+nt_attack_open (NtRegistry *registry, const char *selection, NtBackend *be,
+                int max_batch, gsize sample_size, GError **error)
+{
+  g_return_val_if_fail (registry != NULL && selection != NULL && be != NULL,
+                        NULL);
+  if (max_batch < 1 || sample_size < 1)
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                   "attack '%s': batch size (%d) and sample size (%"
+                   G_GSIZE_FORMAT ") must be positive", selection, max_batch,
+                   sample_size);
+      return NULL;
+    }
+  NtOptions *opts = NULL;
+  const NtFeature *f = nt_registry_resolve (registry, NT_KIND_ATTACK,
+                                            selection, &opts, error);
+  if (f == NULL)
+    return NULL;
+  const NtAttackClass *klass = (const NtAttackClass *) f;
+  NtAttack *attack = klass->create (opts, be, max_batch, sample_size, error);
+  nt_options_free (opts);
+  if (attack == NULL)
+    return NULL;
+  attack->klass = klass;
+  attack->max_batch = max_batch;
+  attack->sample_size = sample_size;
+  return attack;
+}
+
+void
+nt_attack_free (NtAttack *attack)
+{
+  if (attack != NULL && attack->destroy != NULL)
+    attack->destroy (attack);
+}
+
+void
+nt_score_add (NtScore *score, const int *pred, const int *labels, int n,
+              int null_label)
+{
+  g_return_if_fail (score != NULL && (n == 0 || (pred && labels)));
+  for (int i = 0; i < n; i++)
+    {
+      if (pred[i] == labels[i])
+        score->correct++;
+      else if (pred[i] == null_label)
+        score->unclassified++;
+      else
+        score->misclassified++;
+    }
+}
+
+/* ---- chunked network passes ------------------------------------------- */
+
+/* The buffer holding rows [r0, r0 + m) of `src` at offset 0 for a forward
+ * of `net`: src itself for the first chunk, else a copy in the network's
+ * input buffer. */
+static const NtBuffer *
+chunk_input (NtNetwork *net, const NtBuffer *src, int r0, int m,
+             GError **error)
+{
+  if (r0 == 0)
+    return src;
+  NtBackend *be = nt_network_backend (net);
+  gsize s = nt_network_input_size (net);
+  NtBuffer *in = nt_network_input_buffer (net);
+  if (in == NULL)
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_FAILED,
+                   "out of backend memory for the network's input buffer");
+      return NULL;
+    }
+  be->ops->copy (be, in, 0, src, (gsize) r0 * s, (gsize) m * s);
+  return in;
+}
+
+/* out[0..n) = argmax of `net` (dropout off) on the n samples of x, in
+ * chunks of the network's max_batch. Synchronises and reports backend
+ * failures. */
+static gboolean
+forward_argmax (NtNetwork *net, const NtBuffer *x, int n, int *out,
+                GError **error)
+{
+  NtBackend *be = nt_network_backend (net);
+  int mb = nt_network_max_batch (net);
+  int classes = nt_network_n_outputs (net);
+  for (int r0 = 0; r0 < n; r0 += mb)
+    {
+      int m = MIN (mb, n - r0);
+      const NtBuffer *in = chunk_input (net, x, r0, m, error);
+      if (in == NULL)
+        return FALSE;
+      const NtBuffer *logits = nt_network_forward (net, in, m, FALSE, 0);
+      be->ops->argmax (be, logits, m, classes, out + r0);
+    }
+  return be->ops->sync (be, error);
+}
+
+gboolean
+nt_attack_input_gradient (NtNetwork *source, const NtBuffer *x,
+                          const int *labels, int n, NtBuffer *dx,
+                          GError **error)
+{
+  g_return_val_if_fail (source && x && labels && dx && x != dx, FALSE);
+  NtBackend *be = nt_network_backend (source);
+  int mb = nt_network_max_batch (source);
+  int classes = nt_network_n_outputs (source);
+  gsize s = nt_network_input_size (source);
+  NtBuffer *dlogits = nt_network_dlogits_buffer (source);
+  if (dlogits == NULL)
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_FAILED,
+                   "out of backend memory for the source network's logit "
+                   "gradients");
+      return FALSE;
+    }
+  /* backward() writes rows [0, m) of dx, so the chunks go last to first:
+   * each later one is moved to its place before the next overwrites the
+   * start, and the first lands in place. */
+  int n_chunks = (n + mb - 1) / mb;
+  for (int c = n_chunks - 1; c >= 0; c--)
+    {
+      int r0 = c * mb, m = MIN (mb, n - r0);
+      float loss;
+      const NtBuffer *in = chunk_input (source, x, r0, m, error);
+      if (in == NULL)
+        return FALSE;
+      const NtBuffer *logits = nt_network_forward (source, in, m, FALSE, 0);
+      be->ops->softmax_xent (be, logits, labels + r0, m, classes, &loss,
+                             dlogits);
+      nt_network_backward (source, dlogits, dx);
+      if (r0 > 0)   /* r0 >= mb >= m: the ranges do not overlap */
+        be->ops->copy (be, dx, (gsize) r0 * s, dx, 0, (gsize) m * s);
+    }
+  if (!be->ops->sync (be, error))
+    {
+      g_prefix_error (error, "input gradient of the source network: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- checks ------------------------------------------------------------ */
+
+static gboolean
+check_net (NtAttack *attack, NtNetwork *net, const char *role, GError **error)
+{
+  if (nt_network_input_size (net) != attack->sample_size)
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                   "the %s network takes samples of %" G_GSIZE_FORMAT
+                   " values but the attack was opened for %" G_GSIZE_FORMAT,
+                   role, nt_network_input_size (net), attack->sample_size);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_batch (NtAttack *attack, int n, GError **error)
+{
+  if (n < 1 || n > attack->max_batch)
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                   "batch of %d samples: the attack was opened for 1 to %d; "
+                   "open it with a larger batch or split the samples", n,
+                   attack->max_batch);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_eps (const float *eps, int n, GError **error)
+{
+  for (int i = 0; i < n; i++)
+    if (!(eps[i] >= 0.0f) || !isfinite (eps[i]))
+      {
+        g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                     "attack budget eps[%d] = %g: must be finite and >= 0",
+                     i, (double) eps[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+gboolean
+nt_attack_predict (NtAttack *attack, NtNetwork *source, NtNetwork *net,
+                   const NtBuffer *x, const int *labels, int n,
+                   const float *eps, NtBuffer *scratch, int *out,
+                   GError **error)
+{
+  g_return_val_if_fail (attack && source && net && x && labels && eps
+                        && scratch && out, FALSE);
+  if (!check_batch (attack, n, error) || !check_eps (eps, n, error)
+      || !check_net (attack, source, "source", error)
+      || !check_net (attack, net, "target", error))
+    return FALSE;
+  if (!attack->generate (attack, source, x, labels, n, eps, scratch, error))
+    return FALSE;
+  return forward_argmax (net, scratch, n, out, error);
+}
+
+/* ---- threshold search -------------------------------------------------- */
+
+typedef struct {
+  NtAttack *attack;
+  NtNetwork *source, *target;
+  const NtBuffer *x;
+  const int *labels;
+  int n;
+  gsize sample;
+  NtBuffer *scratch;      /* n x sample adversarial samples */
+  float *eps;             /* n budgets, host */
+  int *active;            /* indices evaluated in one pass, ascending */
+  int *pred;              /* their predictions */
+  guint passes;           /* statistics, for the debug log */
+  guint64 forwards;
+} Search;
+
+/* One pass: the adversarial samples of all n at budgets s->eps (samples not
+ * in the active list get 0), then target predictions for the n_active
+ * listed samples only: their rows are packed to the front of the scratch
+ * first, so the forward cost follows the number still searching. wrong[a]
+ * says whether active[a]'s prediction differs from its label. */
+static gboolean
+search_pass (Search *s, int n_active, gboolean *wrong, GError **error)
+{
+  NtBackend *be = nt_network_backend (s->target);
+  if (!s->attack->generate (s->attack, s->source, s->x, s->labels, s->n,
+                            s->eps, s->scratch, error))
+    return FALSE;
+  /* active is ascending, so row active[a] >= a has not been overwritten
+   * yet when it is moved to row a */
+  for (int a = 0; a < n_active; a++)
+    if (s->active[a] != a)
+      be->ops->copy (be, s->scratch, (gsize) a * s->sample, s->scratch,
+                     (gsize) s->active[a] * s->sample, s->sample);
+  if (!forward_argmax (s->target, s->scratch, n_active, s->pred, error))
+    return FALSE;
+  s->passes++;
+  s->forwards += n_active;
+  for (int a = 0; a < n_active; a++)
+    wrong[a] = s->pred[a] != s->labels[s->active[a]];
+  return TRUE;
+}
+
+/* Runs passes over the candidate lists cand (n x n_cand, row i the
+ * candidates of sample i, ascending) for the samples with todo[i], stopping
+ * per sample at its first wrong prediction: found[i] gets the index of that
+ * candidate, or -1. */
+static gboolean
+search_candidates (Search *s, const double *cand, int n_cand,
+                   const gboolean *todo, int *found, gboolean *wrong,
+                   GError **error)
+{
+  for (int i = 0; i < s->n; i++)
+    found[i] = -1;
+  for (int k = 0; k < n_cand; k++)
+    {
+      int n_active = 0;
+      for (int i = 0; i < s->n; i++)
+        {
+          s->eps[i] = 0.0f;
+          if (todo[i] && found[i] < 0)
+            {
+              s->eps[i] = (float) cand[(gsize) i * n_cand + k];
+              s->active[n_active++] = i;
+            }
+        }
+      if (n_active == 0)
+        break;
+      if (!search_pass (s, n_active, wrong, error))
+        return FALSE;
+      for (int a = 0; a < n_active; a++)
+        if (wrong[a])
+          found[s->active[a]] = k;
+    }
+  return TRUE;
+}
+
+gboolean
+nt_threshold_search (NtAttack *attack, NtNetwork *source, NtNetwork *target,
+                     const NtBuffer *x, const int *labels, int n,
+                     NtThresholdMethod method, double resolution,
+                     float *thresholds, GError **error)
+{
+  g_return_val_if_fail (attack && source && target && x && labels
+                        && thresholds, FALSE);
+  if (!check_batch (attack, n, error)
+      || !check_net (attack, source, "source", error)
+      || !check_net (attack, target, "target", error))
+    return FALSE;
+  if (!(resolution > 0.0) || !isfinite (resolution))
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                   "threshold resolution %g: must be positive (the study "
+                   "uses 1e-3)", resolution);
+      return FALSE;
+    }
+  if (method != NT_THRESHOLD_LOG_GRID && method != NT_THRESHOLD_BISECTION)
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                   "unknown threshold search method %d", (int) method);
+      return FALSE;
+    }
+  if (!attack->prepare (attack, source, x, labels, n, error))
+    return FALSE;
+
+  NtBackend *be = nt_network_backend (target);
+  Search s = { attack, source, target, x, labels, n,
+               attack->sample_size, NULL, NULL, NULL, NULL, 0, 0 };
+  s.scratch = be->ops->alloc (be, (gsize) n * s.sample, error);
+  if (s.scratch == NULL)
+    return FALSE;
+  s.eps = g_new (float, n);
+  s.active = g_new (int, n);
+  s.pred = g_new (int, n);
+  gboolean *wrong = g_new (gboolean, n);
+  gboolean *todo = g_new (gboolean, n);
+  int *found = g_new (int, n);
+  double *lo = g_new (double, n), *hi = g_new (double, n);
+  double *cand = g_new (double, (gsize) n * N_COARSE);
+  gboolean ok = FALSE;
+  /* a gap equal to the resolution up to rounding counts as reached (the
+   * study's first step, 1e-3 - 0, must stop at resolution 1e-3) */
+  double tol = resolution * (1.0 + 1e-9);
+
+  /* Coarse grid, the same for every sample. */
+  for (int i = 0; i < n; i++)
+    {
+      todo[i] = TRUE;
+      cand[(gsize) i * N_COARSE] = 0.0;
+      for (int k = 1; k < N_COARSE; k++)
+        cand[(gsize) i * N_COARSE + k] =
+          pow (10.0, -3.0 + 3.0 * (k - 1) / (N_COARSE - 2));
+      /* the ends exactly */
+      cand[(gsize) i * N_COARSE + 1] = 1e-3;
+      cand[(gsize) i * N_COARSE + N_COARSE - 1] = 1.0;
+    }
+  if (!search_candidates (&s, cand, N_COARSE, todo, found, wrong, error))
+    goto out;
+  int pending = 0;
+  for (int i = 0; i < n; i++)
+    {
+      todo[i] = FALSE;
+      if (found[i] < 0)
+        thresholds[i] = -1.0f;          /* never wrong up to 1: dropped */
+      else if (found[i] == 0)
+        thresholds[i] = 0.0f;           /* already wrong on the clean image */
+      else
+        {
+          lo[i] = cand[(gsize) i * N_COARSE + found[i] - 1];
+          hi[i] = cand[(gsize) i * N_COARSE + found[i]];
+          thresholds[i] = (float) hi[i];
+          todo[i] = hi[i] - lo[i] > tol;
+          pending += todo[i];
+        }
+    }
+
+  /* Refinement, all pending samples together. */
+  for (int round = 0; pending > 0; round++)
+    {
+      if (round == MAX_ROUNDS)
+        {
+          g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_FAILED,
+                       "threshold search did not reach resolution %g after "
+                       "%d rounds", resolution, MAX_ROUNDS);
+          goto out;
+        }
+      if (method == NT_THRESHOLD_LOG_GRID)
+        {
+          /* candidates base * (hi/base)^(k/10), k = 1..9; when the lower
+           * end is 0 (no log spacing from 0) the spacing starts at
+           * hi / 1000 and the lower end stays 0 if the first is wrong */
+          const int nc = N_REFINE - 1;
+          for (int i = 0; i < n; i++)
+            if (todo[i])
+              {
+                double base = lo[i] > 0.0 ? lo[i] : hi[i] * 1e-3;
+                double ratio = hi[i] / base;
+                for (int k = 1; k <= nc; k++)
+                  cand[(gsize) i * nc + k - 1] =
+                    base * pow (ratio, (double) k / N_REFINE);
+              }
+          if (!search_candidates (&s, cand, nc, todo, found, wrong, error))
+            goto out;
+          for (int i = 0; i < n; i++)
+            if (todo[i])
+              {
+                if (found[i] < 0)
+                  lo[i] = cand[(gsize) i * nc + nc - 1];
+                else
+                  {
+                    hi[i] = cand[(gsize) i * nc + found[i]];
+                    if (found[i] > 0)
+                      lo[i] = cand[(gsize) i * nc + found[i] - 1];
+                  }
+              }
+        }
+      else
+        {
+          for (int i = 0; i < n; i++)
+            if (todo[i])
+              cand[i] = 0.5 * (lo[i] + hi[i]);
+          if (!search_candidates (&s, cand, 1, todo, found, wrong, error))
+            goto out;
+          for (int i = 0; i < n; i++)
+            if (todo[i])
+              {
+                if (found[i] == 0)
+                  hi[i] = cand[i];
+                else
+                  lo[i] = cand[i];
+              }
+        }
+      pending = 0;
+      for (int i = 0; i < n; i++)
+        if (todo[i])
+          {
+            thresholds[i] = (float) hi[i];
+            todo[i] = hi[i] - lo[i] > tol;
+            pending += todo[i];
+          }
+    }
+  ok = TRUE;
+  g_debug ("threshold search (%s): %d samples, %u passes, %" G_GUINT64_FORMAT
+           " sample forwards (%.1f per sample)",
+           method == NT_THRESHOLD_LOG_GRID ? "log grid" : "bisection", n,
+           s.passes, s.forwards, (double) s.forwards / n);
+
+out:
+  be->ops->free (be, s.scratch);
+  g_free (s.eps);
+  g_free (s.active);
+  g_free (s.pred);
+  g_free (wrong);
+  g_free (todo);
+  g_free (found);
+  g_free (lo);
+  g_free (hi);
+  g_free (cand);
+  return ok;
+}

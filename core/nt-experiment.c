@@ -1,0 +1,1303 @@
+/* nt-experiment.c: the study runner: configuration, training grid, attack
+ * protocol, raw results per unit of work, summaries. */
+#include "config.h"
+#include "nt-experiment.h"
+#include "nt-attack.h"
+#include "nt-backend.h"
+#include "nt-csv.h"
+#include "nt-dataset.h"
+#include "nt-model-file.h"
+#include "nt-network.h"
+#include "nt-null.h"
+#include "nt-progress.h"
+#include "nt-rng.h"
+#include "nt-train.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+G_DEFINE_QUARK (nt-experiment-error-quark, nt_experiment_error)
+
+#define SWEEP_POINTS_MAX 1001
+
+struct _NtExperiment {
+  NtRegistry *registry;          /* not owned */
+  GKeyFile *kf;                  /* resolved configuration */
+  char *dir;
+  /* [study] */
+  char *dataset_sel, *model_sel, *backend_sel;
+  char **types;                  /* model types: baseline, u, usm, ... */
+  double p_null;
+  int sets, first_set, epochs, batch;
+  gint64 steps_per_epoch;
+  double lr;
+  gint64 seed;
+  gboolean progress;
+  /* [attack] */
+  char *attack_sel;
+  char **protocols;              /* transfer, whitebox */
+  int images_per_set;
+  NtThresholdMethod search;
+  double resolution, sweep_step;
+  /* opened at load time, so every selection is checked before work */
+  NtBackend *be;
+  NtDataset *ds;
+  char *model;                   /* canonical model selection */
+};
+
+/* --- configuration ------------------------------------------------------ */
+
+static gboolean
+config_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+config_error (GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error_literal (error, NT_EXPERIMENT_ERROR, NT_EXPERIMENT_ERROR_CONFIG,
+                       msg);
+  g_free (msg);
+  return FALSE;
+}
+
+/* The keys each group accepts: anything else in a file is a mistake. */
+static const char *const study_keys[] = {
+  "name", "dataset", "model", "types", "p_null", "sets", "first_set",
+  "epochs", "steps_per_epoch", "batch", "lr", "seed", "backend", "output",
+  "progress", NULL
+};
+static const char *const attack_keys[] = {
+  "attack", "protocols", "images_per_set", "search", "resolution",
+  "sweep_step", NULL
+};
+
+static gboolean
+check_keys (GKeyFile *kf, GError **error)
+{
+  gsize n_groups = 0;
+  char **groups = g_key_file_get_groups (kf, &n_groups);
+  gboolean ok = TRUE;
+  for (gsize g = 0; ok && g < n_groups; g++)
+    {
+      const char *const *allowed = strcmp (groups[g], "study") == 0
+                                       ? study_keys
+                                   : strcmp (groups[g], "attack") == 0
+                                       ? attack_keys
+                                       : NULL;
+      if (allowed == NULL)
+        {
+          ok = config_error (error, "unknown group [%s] (groups: [study], "
+                             "[attack])", groups[g]);
+          break;
+        }
+      char **keys = g_key_file_get_keys (kf, groups[g], NULL, NULL);
+      for (char **k = keys; ok && k && *k; k++)
+        if (!g_strv_contains (allowed, *k))
+          {
+            char *list = g_strjoinv (", ", (char **) allowed);
+            ok = config_error (error, "unknown key '%s' in [%s] (keys: %s)",
+                               *k, groups[g], list);
+            g_free (list);
+          }
+      g_strfreev (keys);
+    }
+  g_strfreev (groups);
+  return ok;
+}
+
+/* Typed getters with defaults and ranges; a bad value is a config error
+ * naming the key. */
+static gboolean
+get_int (GKeyFile *kf, const char *group, const char *key, gint64 def,
+         gint64 lo, gint64 hi, gint64 *out, GError **error)
+{
+  char *text = g_key_file_get_value (kf, group, key, NULL);
+  *out = def;
+  if (text)
+    {
+      char *end = NULL;
+      *out = g_ascii_strtoll (g_strstrip (text), &end, 10);
+      if (*text == '\0' || *end != '\0')
+        {
+          g_free (text);
+          return config_error (error, "[%s] %s: not an integer", group, key);
+        }
+      g_free (text);
+    }
+  if (*out < lo || *out > hi)
+    return config_error (error, "[%s] %s = %" G_GINT64_FORMAT " is out of "
+                         "range [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
+                         group, key, *out, lo, hi);
+  g_key_file_set_int64 (kf, group, key, *out);
+  return TRUE;
+}
+
+static gboolean
+get_double (GKeyFile *kf, const char *group, const char *key, double def,
+            double lo, double hi, double *out, GError **error)
+{
+  char *text = g_key_file_get_value (kf, group, key, NULL);
+  *out = def;
+  if (text)
+    {
+      char *end = NULL;
+      *out = g_ascii_strtod (g_strstrip (text), &end);
+      if (*text == '\0' || *end != '\0' || !isfinite (*out))
+        {
+          g_free (text);
+          return config_error (error, "[%s] %s: not a finite number", group,
+                               key);
+        }
+      g_free (text);
+    }
+  if (*out < lo || *out > hi)
+    return config_error (error, "[%s] %s = %g is out of range [%g, %g]",
+                         group, key, *out, lo, hi);
+  g_key_file_set_double (kf, group, key, *out);
+  return TRUE;
+}
+
+static char *
+get_string (GKeyFile *kf, const char *group, const char *key,
+            const char *def)
+{
+  char *v = g_key_file_get_string (kf, group, key, NULL);
+  if (v == NULL || *g_strstrip (v) == '\0')
+    {
+      g_free (v);
+      v = g_strdup (def);
+    }
+  g_key_file_set_string (kf, group, key, v);
+  return v;
+}
+
+/* Applies "group.key=value" overrides. */
+static gboolean
+apply_overrides (GKeyFile *kf, const char *const *overrides, GError **error)
+{
+  for (const char *const *o = overrides; o && *o; o++)
+    {
+      const char *dot = strchr (*o, '.'), *eq = strchr (*o, '=');
+      if (dot == NULL || eq == NULL || dot > eq || dot == *o)
+        return config_error (error, "override '%s': expected group.key=value",
+                             *o);
+      char *group = g_strndup (*o, dot - *o);
+      char *key = g_strndup (dot + 1, eq - dot - 1);
+      g_key_file_set_value (kf, group, key, eq + 1);
+      g_free (group);
+      g_free (key);
+    }
+  return TRUE;
+}
+
+void
+nt_experiment_free (NtExperiment *exp)
+{
+  if (exp == NULL)
+    return;
+  g_key_file_unref (exp->kf);
+  g_free (exp->dir);
+  g_free (exp->dataset_sel);
+  g_free (exp->model_sel);
+  g_free (exp->backend_sel);
+  g_strfreev (exp->types);
+  g_free (exp->attack_sel);
+  g_strfreev (exp->protocols);
+  g_free (exp->model);
+  nt_dataset_free (exp->ds);
+  nt_backend_free (exp->be);
+  g_free (exp);
+}
+
+NtExperiment *
+nt_experiment_load (NtRegistry *registry, const char *ini_path,
+                    const char *const *overrides, GError **error)
+{
+  NtExperiment *exp = g_new0 (NtExperiment, 1);
+  exp->registry = registry;
+  exp->kf = g_key_file_new ();
+  g_key_file_set_list_separator (exp->kf, ';');
+  gint64 v;
+  if (ini_path
+      && !g_key_file_load_from_file (exp->kf, ini_path, G_KEY_FILE_NONE,
+                                     error))
+    {
+      g_prefix_error (error, "%s: ", ini_path);
+      goto fail;
+    }
+  if (!apply_overrides (exp->kf, overrides, error)
+      || !check_keys (exp->kf, error))
+    goto fail;
+
+  g_free (get_string (exp->kf, "study", "name", "study"));
+  exp->dataset_sel = get_string (exp->kf, "study", "dataset", "mnist");
+  exp->model_sel = get_string (exp->kf, "study", "model", "cnn");
+  exp->backend_sel = get_string (exp->kf, "study", "backend", "auto");
+  char *types = get_string (exp->kf, "study", "types",
+                            "baseline;u;s;m;us;um;sm;usm");
+  exp->types = g_strsplit (types, ";", -1);
+  g_free (types);
+  if (!get_double (exp->kf, "study", "p_null", 0.5, 0, 1, &exp->p_null, error)
+      || !get_int (exp->kf, "study", "sets", 1, 1, 10000, &v, error))
+    goto fail;
+  exp->sets = (int) v;
+  if (!get_int (exp->kf, "study", "first_set", 0, 0, 1000000, &v, error))
+    goto fail;
+  exp->first_set = (int) v;
+  if (!get_int (exp->kf, "study", "epochs", 20, 1, 100000, &v, error))
+    goto fail;
+  exp->epochs = (int) v;
+  if (!get_int (exp->kf, "study", "batch", 32, 1, 65536, &v, error))
+    goto fail;
+  exp->batch = (int) v;
+  if (!get_int (exp->kf, "study", "steps_per_epoch", 0, 0, G_MAXINT32,
+                &exp->steps_per_epoch, error)
+      || !get_double (exp->kf, "study", "lr", 1e-3, 1e-9, 1, &exp->lr, error)
+      || !get_int (exp->kf, "study", "seed", 0, 0, G_MAXINT64, &exp->seed,
+                   error)
+      || !get_int (exp->kf, "study", "progress", 1, 0, 1, &v, error))
+    goto fail;
+  exp->progress = v != 0;
+  char *out = get_string (exp->kf, "study", "output", "runs/study");
+  exp->dir = out;
+
+  exp->attack_sel = get_string (exp->kf, "attack", "attack", "fgsm");
+  char *protocols = get_string (exp->kf, "attack", "protocols", "transfer");
+  exp->protocols = g_strsplit (protocols, ";", -1);
+  g_free (protocols);
+  for (char **p = exp->protocols; *p; p++)
+    if (strcmp (*p, "transfer") != 0 && strcmp (*p, "whitebox") != 0)
+      {
+        config_error (error, "[attack] protocols: '%s' is not transfer or "
+                      "whitebox", *p);
+        goto fail;
+      }
+  if (!get_int (exp->kf, "attack", "images_per_set", 1000, 0, 1000000, &v,
+                error))
+    goto fail;
+  exp->images_per_set = (int) v;
+  char *search = get_string (exp->kf, "attack", "search", "log-grid");
+  if (strcmp (search, "log-grid") == 0)
+    exp->search = NT_THRESHOLD_LOG_GRID;
+  else if (strcmp (search, "bisection") == 0)
+    exp->search = NT_THRESHOLD_BISECTION;
+  else
+    {
+      config_error (error, "[attack] search: '%s' is not log-grid or "
+                    "bisection", search);
+      g_free (search);
+      goto fail;
+    }
+  g_free (search);
+  if (!get_double (exp->kf, "attack", "resolution", 1e-3, 1e-6, 0.1,
+                   &exp->resolution, error)
+      || !get_double (exp->kf, "attack", "sweep_step", 0.02, 1e-3, 1,
+                      &exp->sweep_step, error))
+    goto fail;
+
+  /* Resolve every selection now: nothing runs on a bad configuration. */
+  if (g_strv_length (exp->types) == 0)
+    {
+      config_error (error, "[study] types is empty");
+      goto fail;
+    }
+  if (!(exp->model = nt_model_canonical (registry, exp->model_sel, error))
+      || !(exp->be = nt_backend_open (registry, exp->backend_sel, error))
+      || !(exp->ds = nt_dataset_open (registry, exp->dataset_sel, error)))
+    goto fail;
+  for (char **t = exp->types; *t; t++)
+    {
+      NtNullMix *mix = nt_null_mix_new (registry, *t, exp->p_null, exp->ds,
+                                        error);
+      if (mix == NULL)
+        {
+          g_prefix_error (error, "[study] types: ");
+          goto fail;
+        }
+      nt_null_mix_free (mix);
+      for (char **u = exp->types; u < t; u++)
+        if (strcmp (*u, *t) == 0)
+          {
+            config_error (error, "[study] types: '%s' given twice", *t);
+            goto fail;
+          }
+    }
+  if (exp->images_per_set > 0)
+    {
+      if (!g_strv_contains ((const char *const *) exp->types, "baseline"))
+        {
+          config_error (error, "[study] types must include 'baseline': the "
+                        "attack protocol takes its source images and "
+                        "transfer directions from it (or set [attack] "
+                        "images_per_set = 0)");
+          goto fail;
+        }
+      NtAttack *a = nt_attack_open (registry, exp->attack_sel, exp->be, 1,
+                                    nt_dataset_sample_size (exp->ds), error);
+      if (a == NULL)
+        goto fail;
+      nt_attack_free (a);
+    }
+  return exp;
+fail:
+  nt_experiment_free (exp);
+  return NULL;
+}
+
+char *
+nt_experiment_to_ini (const NtExperiment *exp)
+{
+  return g_key_file_to_data (exp->kf, NULL, NULL);
+}
+
+const char *
+nt_experiment_dir (const NtExperiment *exp)
+{
+  return exp->dir;
+}
+
+void
+nt_experiment_set_dir (NtExperiment *exp, const char *dir)
+{
+  g_free (exp->dir);
+  exp->dir = g_strdup (dir);
+  g_key_file_set_string (exp->kf, "study", "output", dir);
+}
+
+/* --- paths and markers ------------------------------------------------- */
+
+static char *
+run_path (const NtExperiment *exp, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static char *
+run_path (const NtExperiment *exp, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  char *rel = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  char *path = g_build_filename (exp->dir, rel, NULL);
+  g_free (rel);
+  return path;
+}
+
+static gboolean
+make_dirs (const char *path, GError **error)
+{
+  if (g_mkdir_with_parents (path, 0755) != 0)
+    {
+      g_set_error (error, NT_EXPERIMENT_ERROR, NT_EXPERIMENT_ERROR_IO,
+                   "cannot create %s: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Writes config.ini, or checks that an existing one describes the same
+ * study (the output key and progress may differ). */
+static gboolean
+check_run_dir (NtExperiment *exp, GError **error)
+{
+  if (!make_dirs (exp->dir, error))
+    return FALSE;
+  char *path = run_path (exp, "config.ini");
+  char *mine = nt_experiment_to_ini (exp);
+  gboolean ok = TRUE;
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      GKeyFile *old = g_key_file_new ();
+      g_key_file_set_list_separator (old, ';');
+      ok = g_key_file_load_from_file (old, path, G_KEY_FILE_NONE, error);
+      if (ok)
+        {
+          g_key_file_set_string (old, "study", "output", exp->dir);
+          g_key_file_set_value (old, "study", "progress",
+                                exp->progress ? "1" : "0");
+          char *theirs = g_key_file_to_data (old, NULL, NULL);
+          if (strcmp (theirs, mine) != 0)
+            {
+              g_set_error (error, NT_EXPERIMENT_ERROR,
+                           NT_EXPERIMENT_ERROR_MISMATCH,
+                           "%s holds a run of another configuration (see its "
+                           "config.ini); choose another output directory",
+                           exp->dir);
+              ok = FALSE;
+            }
+          g_free (theirs);
+        }
+      g_key_file_unref (old);
+    }
+  else
+    ok = g_file_set_contents (path, mine, -1, error);
+  g_free (path);
+  g_free (mine);
+  return ok;
+}
+
+/* --- training grid ------------------------------------------------------ */
+
+static gboolean
+train_one (NtExperiment *exp, int set, const char *type, GError **error)
+{
+  char *dir = run_path (exp, "models/set-%02d", set);
+  char *done = g_strdup_printf ("%s/%s.done", dir, type);
+  char *ckpt = g_strdup_printf ("%s/%s.ckpt", dir, type);
+  char *hist = g_strdup_printf ("%s/%s.history.csv", dir, type);
+  NtNetwork *net = NULL, *best = NULL;
+  NtNullMix *mix = NULL;
+  gboolean ok = TRUE;
+  if (g_file_test (done, G_FILE_TEST_EXISTS))
+    goto out;   /* finished in an earlier run */
+  ok = make_dirs (dir, error)
+       && (mix = nt_null_mix_new (exp->registry, type, exp->p_null, exp->ds,
+                                  error)) != NULL
+       && (net = nt_model_build (exp->registry, exp->be, exp->model,
+                                 exp->ds->channels, exp->ds->height,
+                                 exp->ds->width, exp->ds->n_classes + 1,
+                                 error)) != NULL;
+  if (!ok)
+    goto out;
+  if (exp->progress)
+    fprintf (stderr, "set %d, model %s (nulls '%s')\n", set, type,
+             nt_null_mix_name (mix));
+  /* one initialisation for every model of a set, as in the study */
+  nt_network_init_glorot (net, nt_rng_key (exp->seed, set, "init"));
+  char set_text[16], p_text[32];
+  g_snprintf (set_text, sizeof set_text, "%d", set);
+  g_ascii_dtostr (p_text, sizeof p_text, exp->p_null);
+  const char *meta[] = { "dataset", exp->dataset_sel, "null",
+                         nt_null_mix_name (mix), "p_null", p_text, "set",
+                         set_text, "type", type, NULL };
+  NtTrainConfig cfg;
+  nt_train_config_init (&cfg);
+  cfg.epochs = exp->epochs;
+  cfg.batch = exp->batch;
+  cfg.steps_per_epoch = exp->steps_per_epoch;
+  cfg.lr = exp->lr;
+  cfg.seed = exp->seed;
+  cfg.set = set;
+  cfg.nulls = nt_null_mix_n_strategies (mix) ? mix : NULL;
+  cfg.model = exp->model;
+  cfg.checkpoint_path = ckpt;
+  cfg.history_path = hist;
+  cfg.meta = meta;
+  cfg.progress = exp->progress;
+  if (!(ok = nt_train (net, exp->ds, &cfg, NULL, error)))
+    goto out;
+  /* the kept model is the best-validation one: score that */
+  NtEvalResult r;
+  ok = (best = nt_model_file_load (exp->registry, exp->be, ckpt, NULL,
+                                   error)) != NULL
+       && nt_evaluate (best, exp->ds, NT_SPLIT_TEST, 0, cfg.nulls,
+                       nt_rng_key (exp->seed, set, "test-nulls"), &r, error);
+  if (!ok)
+    goto out;
+  char *marker = g_strdup_printf ("[model]\ntest_accuracy=%.6f\n"
+                                  "null_recognised=%.6f\n", r.digit_accuracy,
+                                  r.n_null ? r.null_recognised : NAN);
+  nt_eval_result_clear (&r);
+  ok = g_file_set_contents (done, marker, -1, error);
+  g_free (marker);
+out:
+  nt_network_free (best);
+  nt_network_free (net);
+  nt_null_mix_free (mix);
+  g_free (dir);
+  g_free (done);
+  g_free (ckpt);
+  g_free (hist);
+  return ok;
+}
+
+/* --- attack protocol ----------------------------------------------------- */
+
+typedef struct {
+  NtNetwork **nets;       /* one per type, loaded from checkpoints */
+  guint n;
+  int baseline;           /* index of the baseline */
+} SetModels;
+
+static void
+set_models_clear (SetModels *sm)
+{
+  for (guint i = 0; i < sm->n; i++)
+    nt_network_free (sm->nets[i]);
+  g_free (sm->nets);
+  memset (sm, 0, sizeof *sm);
+}
+
+static gboolean
+load_set_models (NtExperiment *exp, int set, SetModels *sm, GError **error)
+{
+  sm->n = g_strv_length (exp->types);
+  sm->nets = g_new0 (NtNetwork *, sm->n);
+  sm->baseline = -1;
+  for (guint t = 0; t < sm->n; t++)
+    {
+      char *ckpt = run_path (exp, "models/set-%02d/%s.ckpt", set,
+                             exp->types[t]);
+      sm->nets[t] = nt_model_file_load (exp->registry, exp->be, ckpt, NULL,
+                                        error);
+      g_free (ckpt);
+      if (sm->nets[t] == NULL)
+        return FALSE;
+      if (strcmp (exp->types[t], "baseline") == 0)
+        sm->baseline = (int) t;
+    }
+  return TRUE;
+}
+
+/* The source images of a set: test images from `start` on that the
+ * baseline classifies correctly and that have a baseline threshold, until
+ * images_per_set are found. Fills indices/labels/thresholds (capacity
+ * images_per_set) and returns the count; *end_out is the stream position
+ * after the last image used. */
+static gboolean
+select_sources (NtExperiment *exp, NtAttack *attack, NtNetwork *baseline,
+                gsize start, gsize *indices, int *labels, float *thresholds,
+                int *count_out, gsize *end_out, GError **error)
+{
+  NtBackend *be = exp->be;
+  gsize n_test = nt_dataset_split_size (exp->ds, NT_SPLIT_TEST);
+  gsize sample = nt_dataset_sample_size (exp->ds);
+  int chunk = nt_network_max_batch (baseline);
+  float *images = g_new (float, (gsize) chunk * sample);
+  int *lab = g_new (int, chunk), *pred = g_new (int, chunk);
+  gsize *idx = g_new (gsize, chunk);
+  float *thr = g_new (float, chunk);
+  NtBuffer *x = nt_network_input_buffer (baseline);
+  int count = 0;
+  gsize pos = start;
+  gboolean ok = TRUE;
+  NtProgress *progress = exp->progress
+                             ? nt_progress_new ("  thresholds",
+                                                exp->images_per_set, "img")
+                             : NULL;
+  while (ok && count < exp->images_per_set && pos < n_test)
+    {
+      int n = (int) MIN ((gsize) chunk, n_test - pos);
+      for (int i = 0; i < n; i++)
+        idx[i] = pos + i;
+      if (!(ok = nt_dataset_get (exp->ds, NT_SPLIT_TEST, idx, n, images, lab,
+                                 error)))
+        break;
+      be->ops->upload (be, x, 0, images, (gsize) n * sample);
+      be->ops->argmax (be, nt_network_forward (baseline, x, n, FALSE, 0), n,
+                       nt_network_n_outputs (baseline), pred);
+      if (!(ok = be->ops->sync (be, error)))
+        break;
+      /* keep the correctly classified ones, packed */
+      int k = 0;
+      for (int i = 0; i < n; i++)
+        if (pred[i] == lab[i])
+          {
+            memmove (images + (gsize) k * sample, images + (gsize) i * sample,
+                     sample * sizeof (float));
+            lab[k] = lab[i];
+            idx[k++] = idx[i];
+          }
+      if (k > 0)
+        {
+          be->ops->upload (be, x, 0, images, (gsize) k * sample);
+          if (!(ok = nt_threshold_search (attack, baseline, baseline, x, lab,
+                                          k, exp->search, exp->resolution,
+                                          thr, error)))
+            break;
+        }
+      /* take the ones with a threshold, in stream order, up to the quota */
+      gsize last_used = pos + n - 1;
+      for (int i = 0; i < k && count < exp->images_per_set; i++)
+        if (thr[i] >= 0)
+          {
+            indices[count] = idx[i];
+            labels[count] = lab[i];
+            thresholds[count] = thr[i];
+            count++;
+            if (count == exp->images_per_set)
+              last_used = idx[i];
+          }
+      pos = last_used + 1;
+      if (progress)
+        nt_progress_update (progress, count, NULL);
+    }
+  if (progress)
+    nt_progress_finish (progress, NULL);
+  g_free (images);
+  g_free (lab);
+  g_free (pred);
+  g_free (idx);
+  g_free (thr);
+  *count_out = count;
+  *end_out = pos;
+  return ok;
+}
+
+/* Scores of one protocol for one set, written as the set's raw files. */
+static gboolean
+attack_set_protocol (NtExperiment *exp, NtAttack *attack, SetModels *sm,
+                     int set, const char *protocol, const gsize *indices,
+                     const int *labels, const float *base_thr, int count,
+                     GError **error)
+{
+  NtBackend *be = exp->be;
+  gboolean transfer = strcmp (protocol, "transfer") == 0;
+  gsize sample = nt_dataset_sample_size (exp->ds);
+  int null_label = exp->ds->n_classes;
+  int n_eps = (int) floor (1.0 / exp->sweep_step + 1e-9) + 1;
+  NtNetwork *base = sm->nets[sm->baseline];
+  int chunk = nt_network_max_batch (base);
+  NtCsv *per = nt_csv_new ((const char *const[]) {
+      "protocol", "set", "image_index", "label", "model", "threshold",
+      "prediction", NULL });
+  NtCsv *scores = nt_csv_new ((const char *const[]) {
+      "protocol", "set", "model", "n", "correct", "misclassified",
+      "unclassified", NULL });
+  NtCsv *sweep = nt_csv_new ((const char *const[]) {
+      "protocol", "set", "model", "eps", "n", "correct", "misclassified",
+      "unclassified", NULL });
+  NtScore *at_thr = g_new0 (NtScore, sm->n);
+  NtScore *swept = g_new0 (NtScore, (gsize) sm->n * n_eps);
+  guint64 *scored = g_new0 (guint64, sm->n);
+  float *images = g_new (float, (gsize) chunk * sample);
+  float *thr = g_new (float, chunk), *eps = g_new (float, chunk);
+  int *lab = g_new (int, chunk), *pred = g_new (int, chunk);
+  gsize *idx = g_new (gsize, chunk);
+  GError *local = NULL;
+  NtBuffer *x = be->ops->alloc (be, (gsize) chunk * sample, &local);
+  NtBuffer *scratch = x ? be->ops->alloc (be, (gsize) chunk * sample, &local)
+                        : NULL;
+  gboolean ok = scratch != NULL;
+  if (!ok)
+    g_propagate_error (error, local);
+  char label[64];
+  g_snprintf (label, sizeof label, "  %s set %d", protocol, set);
+  NtProgress *progress = exp->progress
+                             ? nt_progress_new (label, (guint64) count
+                                                           * sm->n, "img")
+                             : NULL;
+  for (int start = 0; ok && start < count; start += chunk)
+    {
+      int n = MIN (chunk, count - start);
+      memcpy (idx, indices + start, n * sizeof (gsize));
+      if (!(ok = nt_dataset_get (exp->ds, NT_SPLIT_TEST, idx, n, images, lab,
+                                 error)))
+        break;
+      be->ops->upload (be, x, 0, images, (gsize) n * sample);
+      for (guint m = 0; ok && m < sm->n; m++)
+        {
+          NtNetwork *net = sm->nets[m];
+          /* transfer: the baseline's directions and thresholds for every
+           * model; white-box: the model's own */
+          NtNetwork *source = transfer ? base : net;
+          if (transfer)
+            {
+              memcpy (thr, base_thr + start, n * sizeof (float));
+              ok = attack->prepare (attack, source, x, lab, n, error);
+            }
+          else
+            ok = nt_threshold_search (attack, source, net, x, lab, n,
+                                      exp->search, exp->resolution, thr,
+                                      error);
+          if (!ok)
+            break;
+          /* at threshold (dropped images, thr < 0, are not scored) */
+          for (int i = 0; i < n; i++)
+            eps[i] = MAX (thr[i], 0);
+          if (!(ok = nt_attack_predict (attack, source, net, x, lab, n, eps,
+                                        scratch, pred, error)))
+            break;
+          for (int i = 0; i < n; i++)
+            {
+              char thr_text[32];
+              g_ascii_formatd (thr_text, sizeof thr_text, "%.6g", thr[i]);
+              nt_csv_append_printf (per, "%s,%d,%" G_GSIZE_FORMAT ",%d,%s,%s,"
+                                    "%d", protocol, set, idx[i], lab[i],
+                                    exp->types[m], thr_text,
+                                    thr[i] >= 0 ? pred[i] : -1);
+              if (thr[i] >= 0)
+                {
+                  nt_score_add (&at_thr[m], pred + i, lab + i, 1, null_label);
+                  scored[m]++;
+                }
+            }
+          /* the sweep over fixed budgets */
+          for (int e = 0; ok && e < n_eps; e++)
+            {
+              for (int i = 0; i < n; i++)
+                eps[i] = (float) MIN (e * exp->sweep_step, 1.0);
+              ok = nt_attack_predict (attack, source, net, x, lab, n, eps,
+                                      scratch, pred, error);
+              if (ok)
+                nt_score_add (&swept[(gsize) m * n_eps + e], pred, lab, n,
+                              null_label);
+            }
+          if (progress)
+            nt_progress_update (progress, (guint64) start * sm->n
+                                              + (guint64) (m + 1) * n, NULL);
+        }
+    }
+  if (progress)
+    nt_progress_finish (progress, NULL);
+  for (guint m = 0; ok && m < sm->n; m++)
+    {
+      nt_csv_append_printf (scores, "%s,%d,%s,%" G_GUINT64_FORMAT ",%"
+                            G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%"
+                            G_GUINT64_FORMAT, protocol, set, exp->types[m],
+                            scored[m], at_thr[m].correct,
+                            at_thr[m].misclassified, at_thr[m].unclassified);
+      for (int e = 0; e < n_eps; e++)
+        {
+          const NtScore *s = &swept[(gsize) m * n_eps + e];
+          char eps_text[32];
+          g_ascii_formatd (eps_text, sizeof eps_text, "%.4f",
+                           MIN (e * exp->sweep_step, 1.0));
+          nt_csv_append_printf (sweep, "%s,%d,%s,%s,%d,%" G_GUINT64_FORMAT
+                                ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT,
+                                protocol, set, exp->types[m], eps_text,
+                                count, s->correct, s->misclassified,
+                                s->unclassified);
+        }
+    }
+  if (ok)
+    {
+      char *p1 = run_path (exp, "attack/set-%02d-%s-per-sample.csv", set,
+                           protocol);
+      char *p2 = run_path (exp, "attack/set-%02d-%s-scores.csv", set,
+                           protocol);
+      char *p3 = run_path (exp, "attack/set-%02d-%s-sweep.csv", set,
+                           protocol);
+      ok = nt_csv_write (per, p1, error) && nt_csv_write (scores, p2, error)
+           && nt_csv_write (sweep, p3, error);
+      g_free (p1);
+      g_free (p2);
+      g_free (p3);
+    }
+  if (x)
+    be->ops->free (be, x);
+  if (scratch)
+    be->ops->free (be, scratch);
+  nt_csv_free (per);
+  nt_csv_free (scores);
+  nt_csv_free (sweep);
+  g_free (at_thr);
+  g_free (swept);
+  g_free (scored);
+  g_free (images);
+  g_free (thr);
+  g_free (eps);
+  g_free (lab);
+  g_free (pred);
+  g_free (idx);
+  return ok;
+}
+
+/* Runs the attack protocol on one set (both protocols), resuming where an
+ * earlier run stopped. *stream_pos is the test-stream position on entry and
+ * after the set. */
+static gboolean
+attack_set (NtExperiment *exp, int set, gsize *stream_pos, GError **error)
+{
+  char *marker = run_path (exp, "attack/set-%02d.done", set);
+  GKeyFile *kf = g_key_file_new ();
+  gboolean ok = TRUE;
+  if (g_key_file_load_from_file (kf, marker, G_KEY_FILE_NONE, NULL))
+    {
+      /* finished earlier: only the stream position is needed */
+      *stream_pos = (gsize) g_key_file_get_uint64 (kf, "set", "stream_end",
+                                                   NULL);
+      g_key_file_unref (kf);
+      g_free (marker);
+      return TRUE;
+    }
+  SetModels sm = { 0 };
+  NtAttack *attack = NULL;
+  int count = 0;
+  gsize end = *stream_pos;
+  gsize *indices = g_new (gsize, MAX (exp->images_per_set, 1));
+  int *labels = g_new (int, MAX (exp->images_per_set, 1));
+  float *thresholds = g_new (float, MAX (exp->images_per_set, 1));
+  char *dir = run_path (exp, "attack");
+  ok = make_dirs (dir, error) && load_set_models (exp, set, &sm, error)
+       && (attack = nt_attack_open (exp->registry, exp->attack_sel, exp->be,
+                                    nt_network_max_batch (sm.nets[0]),
+                                    nt_dataset_sample_size (exp->ds),
+                                    error)) != NULL;
+  if (ok && exp->progress)
+    fprintf (stderr, "set %d: attack %s, source images from test image %"
+             G_GSIZE_FORMAT "\n", set, exp->attack_sel, *stream_pos);
+  ok = ok && select_sources (exp, attack, sm.nets[sm.baseline], *stream_pos,
+                             indices, labels, thresholds, &count, &end,
+                             error);
+  for (char **p = exp->protocols; ok && *p; p++)
+    ok = attack_set_protocol (exp, attack, &sm, set, *p, indices, labels,
+                              thresholds, count, error);
+  if (ok)
+    {
+      g_key_file_set_uint64 (kf, "set", "stream_start", *stream_pos);
+      g_key_file_set_uint64 (kf, "set", "stream_end", end);
+      g_key_file_set_integer (kf, "set", "images", count);
+      ok = g_key_file_save_to_file (kf, marker, error);
+      *stream_pos = end;
+    }
+  nt_attack_free (attack);
+  set_models_clear (&sm);
+  g_key_file_unref (kf);
+  g_free (indices);
+  g_free (labels);
+  g_free (thresholds);
+  g_free (marker);
+  g_free (dir);
+  return ok;
+}
+
+gboolean
+nt_experiment_run (NtExperiment *exp, GError **error)
+{
+  if (!check_run_dir (exp, error))
+    return FALSE;
+  for (int s = 0; s < exp->sets; s++)
+    for (char **t = exp->types; *t; t++)
+      if (!train_one (exp, exp->first_set + s, *t, error))
+        return FALSE;
+  gsize stream = 0;
+  for (int s = 0; exp->images_per_set > 0 && s < exp->sets; s++)
+    if (!attack_set (exp, exp->first_set + s, &stream, error))
+      return FALSE;
+  return nt_experiment_summarise (exp->dir, error);
+}
+
+/* --- summaries ------------------------------------------------------------ */
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* Quantile q of v (sorted in place), linear interpolation between order
+ * statistics (numpy's default). */
+static double
+quantile (GArray *v, double q)
+{
+  if (v->len == 0)
+    return NAN;
+  g_array_sort (v, compare_doubles);
+  double pos = q * (v->len - 1);
+  guint lo = (guint) floor (pos), hi = MIN (lo + 1, v->len - 1);
+  double a = g_array_index (v, double, lo), b = g_array_index (v, double, hi);
+  return a + (pos - lo) * (b - a);
+}
+
+/* Mean and population standard deviation. */
+static void
+mean_std (GArray *v, double *mean, double *std)
+{
+  double s = 0, ss = 0;
+  for (guint i = 0; i < v->len; i++)
+    s += g_array_index (v, double, i);
+  *mean = v->len ? s / v->len : NAN;
+  for (guint i = 0; i < v->len; i++)
+    {
+      double d = g_array_index (v, double, i) - *mean;
+      ss += d * d;
+    }
+  *std = v->len ? sqrt (ss / v->len) : NAN;
+}
+
+/* g_ptr_array_sort comparator for arrays of strings. */
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Values grouped by a text key, in first-seen order. */
+typedef struct {
+  GPtrArray *keys;      /* char* */
+  GHashTable *values;   /* key -> GArray of double */
+} Groups;
+
+static void
+groups_init (Groups *g)
+{
+  g->keys = g_ptr_array_new_with_free_func (g_free);
+  g->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) g_array_unref);
+}
+
+static void
+groups_add (Groups *g, const char *key, double v)
+{
+  GArray *a = g_hash_table_lookup (g->values, key);
+  if (a == NULL)
+    {
+      a = g_array_new (FALSE, FALSE, sizeof (double));
+      g_hash_table_insert (g->values, g_strdup (key), a);
+      g_ptr_array_add (g->keys, g_strdup (key));
+    }
+  g_array_append_val (a, v);
+}
+
+static void
+groups_clear (Groups *g)
+{
+  g_ptr_array_unref (g->keys);
+  g_hash_table_destroy (g->values);
+}
+
+/* Concatenates the attack/ files ending in `suffix` into one table. */
+static NtCsv *
+concat_attack_files (const char *run_dir, const char *suffix,
+                     const char *const *columns, GError **error)
+{
+  char *dir = g_build_filename (run_dir, "attack", NULL);
+  NtCsv *all = nt_csv_new (columns);
+  GDir *gd = g_dir_open (dir, 0, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while (gd && (name = g_dir_read_name (gd)))
+    if (g_str_has_suffix (name, suffix))
+      g_ptr_array_add (names, g_strdup (name));
+  if (gd)
+    g_dir_close (gd);
+  g_ptr_array_sort (names, compare_names);
+  gboolean ok = TRUE;
+  guint nc = g_strv_length ((char **) columns);
+  const char **row = g_new0 (const char *, nc + 1);
+  for (guint i = 0; ok && i < names->len; i++)
+    {
+      char *path = g_build_filename (dir, names->pdata[i], NULL);
+      NtCsv *part = nt_csv_read (path, error);
+      g_free (path);
+      if (part == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      for (guint r = 0; r < nt_csv_n_rows (part); r++)
+        {
+          for (guint c = 0; c < nc; c++)
+            row[c] = nt_csv_get (part, r, columns[c]);
+          nt_csv_append (all, row);
+        }
+      nt_csv_free (part);
+    }
+  g_free (row);
+  g_ptr_array_unref (names);
+  g_free (dir);
+  if (!ok)
+    {
+      nt_csv_free (all);
+      return NULL;
+    }
+  return all;
+}
+
+static void
+json_number (GString *js, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  if (isfinite (v))
+    g_string_append (js, g_ascii_formatd (buf, sizeof buf, "%.6g", v));
+  else
+    g_string_append (js, "null");
+}
+
+static const char *const score_names[] = { "correct", "misclassified",
+                                           "unclassified" };
+
+gboolean
+nt_experiment_summarise (const char *run_dir, GError **error)
+{
+  char *results = g_build_filename (run_dir, "results", NULL);
+  if (g_mkdir_with_parents (results, 0755) != 0)
+    {
+      g_set_error (error, NT_EXPERIMENT_ERROR, NT_EXPERIMENT_ERROR_IO,
+                   "cannot create %s: %s", results, g_strerror (errno));
+      g_free (results);
+      return FALSE;
+    }
+  GString *js = g_string_new ("{\n");
+  g_string_append_printf (js, "  \"run\": \"%s\",\n", run_dir);
+  gboolean ok = TRUE;
+
+  /* test accuracy per model type, from the training markers */
+  NtCsv *acc = nt_csv_new ((const char *const[]) {
+      "set", "model", "test_accuracy", "null_recognised", NULL });
+  char *models_dir = g_build_filename (run_dir, "models", NULL);
+  GDir *md = g_dir_open (models_dir, 0, NULL);
+  GPtrArray *set_dirs = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while (md && (name = g_dir_read_name (md)))
+    if (g_str_has_prefix (name, "set-"))
+      g_ptr_array_add (set_dirs, g_strdup (name));
+  if (md)
+    g_dir_close (md);
+  g_ptr_array_sort (set_dirs, compare_names);
+  /* model types in the configured order */
+  char *cfg_path = g_build_filename (run_dir, "config.ini", NULL);
+  GKeyFile *cfg = g_key_file_new ();
+  g_key_file_set_list_separator (cfg, ';');
+  char **types = NULL;
+  if (g_key_file_load_from_file (cfg, cfg_path, G_KEY_FILE_NONE, NULL))
+    types = g_key_file_get_string_list (cfg, "study", "types", NULL, NULL);
+  Groups acc_groups;
+  groups_init (&acc_groups);
+  for (guint d = 0; types && d < set_dirs->len; d++)
+    for (char **t = types; *t; t++)
+      {
+        char *marker = g_strdup_printf ("%s/%s/%s.done", models_dir,
+                                        (char *) set_dirs->pdata[d], *t);
+        GKeyFile *kf = g_key_file_new ();
+        if (g_key_file_load_from_file (kf, marker, G_KEY_FILE_NONE, NULL))
+          {
+            double a = g_key_file_get_double (kf, "model", "test_accuracy",
+                                              NULL);
+            char *nr = g_key_file_get_value (kf, "model", "null_recognised",
+                                             NULL);
+            nt_csv_append_printf (acc, "%d,%s,%.6f,%s",
+                                  atoi ((char *) set_dirs->pdata[d] + 4), *t,
+                                  a, nr ? nr : "nan");
+            groups_add (&acc_groups, *t, a);
+            g_free (nr);
+          }
+        g_key_file_unref (kf);
+        g_free (marker);
+      }
+  NtCsv *acc_sum = nt_csv_new ((const char *const[]) {
+      "model", "mean", "std", "median", "n_sets", NULL });
+  g_string_append (js, "  \"test_accuracy\": {");
+  for (guint k = 0; k < acc_groups.keys->len; k++)
+    {
+      const char *model = acc_groups.keys->pdata[k];
+      GArray *v = g_hash_table_lookup (acc_groups.values, model);
+      double mean, std;
+      mean_std (v, &mean, &std);
+      double med = quantile (v, 0.5);
+      nt_csv_append_printf (acc_sum, "%s,%.6f,%.6f,%.6f,%u", model, mean,
+                            std, med, v->len);
+      g_string_append_printf (js, "%s\n    \"%s\": {\"mean\": ", k ? "," : "",
+                              model);
+      json_number (js, mean);
+      g_string_append (js, ", \"std\": ");
+      json_number (js, std);
+      g_string_append (js, ", \"median\": ");
+      json_number (js, med);
+      g_string_append_printf (js, ", \"sets\": %u}", v->len);
+    }
+  g_string_append (js, "\n  },\n");
+  groups_clear (&acc_groups);
+  char *p = g_build_filename (results, "accuracy.csv", NULL);
+  ok = nt_csv_write (acc, p, error);
+  g_free (p);
+  p = g_build_filename (results, "summary-accuracy.csv", NULL);
+  ok = ok && nt_csv_write (acc_sum, p, error);
+  g_free (p);
+  nt_csv_free (acc);
+  nt_csv_free (acc_sum);
+
+  /* attack results */
+  static const char *const per_cols[] = { "protocol", "set", "image_index",
+                                          "label", "model", "threshold",
+                                          "prediction", NULL };
+  static const char *const score_cols[] = { "protocol", "set", "model", "n",
+                                            "correct", "misclassified",
+                                            "unclassified", NULL };
+  static const char *const sweep_cols[] = { "protocol", "set", "model", "eps",
+                                            "n", "correct", "misclassified",
+                                            "unclassified", NULL };
+  NtCsv *per = ok ? concat_attack_files (run_dir, "-per-sample.csv",
+                                         per_cols, error) : NULL;
+  NtCsv *scores = per ? concat_attack_files (run_dir, "-scores.csv",
+                                             score_cols, error) : NULL;
+  NtCsv *sweep = scores ? concat_attack_files (run_dir, "-sweep.csv",
+                                               sweep_cols, error) : NULL;
+  ok = sweep != NULL;
+  if (ok)
+    {
+      char *p1 = g_build_filename (results, "per-sample.csv", NULL);
+      char *p2 = g_build_filename (results, "scores-threshold.csv", NULL);
+      char *p3 = g_build_filename (results, "sweep.csv", NULL);
+      ok = nt_csv_write (per, p1, error) && nt_csv_write (scores, p2, error)
+           && nt_csv_write (sweep, p3, error);
+      g_free (p1);
+      g_free (p2);
+      g_free (p3);
+    }
+
+  /* scores at threshold: mean and std over sets of the percentages */
+  if (ok)
+    {
+      Groups g[3];
+      for (int k = 0; k < 3; k++)
+        groups_init (&g[k]);
+      for (guint r = 0; r < nt_csv_n_rows (scores); r++)
+        {
+          double n = nt_csv_get_double (scores, r, "n");
+          char *key = g_strdup_printf ("%s,%s",
+                                       nt_csv_get (scores, r, "protocol"),
+                                       nt_csv_get (scores, r, "model"));
+          for (int k = 0; k < 3 && n > 0; k++)
+            groups_add (&g[k], key,
+                        100.0 * nt_csv_get_double (scores, r, score_names[k])
+                            / n);
+          g_free (key);
+        }
+      NtCsv *sum = nt_csv_new ((const char *const[]) {
+          "protocol", "model", "correct_mean", "correct_std",
+          "misclassified_mean", "misclassified_std", "unclassified_mean",
+          "unclassified_std", NULL });
+      g_string_append (js, "  \"scores_at_threshold_percent\": [");
+      for (guint k = 0; k < g[0].keys->len; k++)
+        {
+          const char *key = g[0].keys->pdata[k];
+          double m[3], s[3];
+          for (int c = 0; c < 3; c++)
+            mean_std (g_hash_table_lookup (g[c].values, key), &m[c], &s[c]);
+          nt_csv_append_printf (sum, "%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f", key,
+                                m[0], s[0], m[1], s[1], m[2], s[2]);
+          char **pm = g_strsplit (key, ",", 2);
+          g_string_append_printf (js, "%s\n    {\"protocol\": \"%s\", "
+                                  "\"model\": \"%s\"", k ? "," : "", pm[0],
+                                  pm[1]);
+          for (int c = 0; c < 3; c++)
+            {
+              g_string_append_printf (js, ", \"%s_mean\": ", score_names[c]);
+              json_number (js, m[c]);
+              g_string_append_printf (js, ", \"%s_std\": ", score_names[c]);
+              json_number (js, s[c]);
+            }
+          g_string_append (js, "}");
+          g_strfreev (pm);
+        }
+      g_string_append (js, "\n  ],\n");
+      char *path = g_build_filename (results, "summary-threshold.csv", NULL);
+      ok = nt_csv_write (sum, path, error);
+      g_free (path);
+      nt_csv_free (sum);
+      for (int k = 0; k < 3; k++)
+        groups_clear (&g[k]);
+    }
+
+  /* sweep: median and quartiles over sets per (protocol, model, eps) */
+  if (ok)
+    {
+      Groups g[3];
+      for (int k = 0; k < 3; k++)
+        groups_init (&g[k]);
+      for (guint r = 0; r < nt_csv_n_rows (sweep); r++)
+        {
+          double n = nt_csv_get_double (sweep, r, "n");
+          char *key = g_strdup_printf ("%s,%s,%s",
+                                       nt_csv_get (sweep, r, "protocol"),
+                                       nt_csv_get (sweep, r, "model"),
+                                       nt_csv_get (sweep, r, "eps"));
+          for (int k = 0; k < 3 && n > 0; k++)
+            groups_add (&g[k], key,
+                        100.0 * nt_csv_get_double (sweep, r, score_names[k])
+                            / n);
+          g_free (key);
+        }
+      NtCsv *sum = nt_csv_new ((const char *const[]) {
+          "protocol", "model", "eps", "correct_median", "correct_q25",
+          "correct_q75", "misclassified_median", "misclassified_q25",
+          "misclassified_q75", "unclassified_median", "unclassified_q25",
+          "unclassified_q75", NULL });
+      for (guint k = 0; k < g[0].keys->len; k++)
+        {
+          const char *key = g[0].keys->pdata[k];
+          GString *line = g_string_new (key);
+          for (int c = 0; c < 3; c++)
+            {
+              GArray *v = g_hash_table_lookup (g[c].values, key);
+              g_string_append_printf (line, ",%.4f,%.4f,%.4f",
+                                      quantile (v, 0.5), quantile (v, 0.25),
+                                      quantile (v, 0.75));
+            }
+          nt_csv_append_printf (sum, "%s", line->str);
+          g_string_free (line, TRUE);
+        }
+      char *path = g_build_filename (results, "summary-sweep.csv", NULL);
+      ok = nt_csv_write (sum, path, error);
+      g_free (path);
+      nt_csv_free (sum);
+      for (int k = 0; k < 3; k++)
+        groups_clear (&g[k]);
+    }
+
+  /* threshold histograms: 20 bins on [0, 1] per (protocol, model, set), of
+   * the attacked model's thresholds */
+  if (ok)
+    {
+      NtCsv *hist = nt_csv_new ((const char *const[]) {
+          "protocol", "model", "set", "bin_lo", "bin_hi", "count", NULL });
+      GHashTable *bins = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                g_free, g_free);
+      GPtrArray *order = g_ptr_array_new ();
+      for (guint r = 0; r < nt_csv_n_rows (per); r++)
+        {
+          const char *proto = nt_csv_get (per, r, "protocol");
+          const char *model = nt_csv_get (per, r, "model");
+          double thr = nt_csv_get_double (per, r, "threshold");
+          /* transfer rows repeat the baseline's threshold for each model */
+          if (strcmp (proto, "transfer") == 0
+              && strcmp (model, "baseline") != 0)
+            continue;
+          if (!(thr >= 0))
+            continue;
+          char *key = g_strdup_printf ("%s,%s,%s", proto, model,
+                                       nt_csv_get (per, r, "set"));
+          guint64 *b = g_hash_table_lookup (bins, key);
+          if (b == NULL)
+            {
+              b = g_new0 (guint64, 20);
+              g_hash_table_insert (bins, key, b);
+              g_ptr_array_add (order, key);
+            }
+          else
+            g_free (key);
+          b[MIN ((int) (thr * 20), 19)]++;
+        }
+      for (guint k = 0; k < order->len; k++)
+        {
+          guint64 *b = g_hash_table_lookup (bins, order->pdata[k]);
+          for (int i = 0; i < 20; i++)
+            nt_csv_append_printf (hist, "%s,%.2f,%.2f,%" G_GUINT64_FORMAT,
+                                  (char *) order->pdata[k], i / 20.0,
+                                  (i + 1) / 20.0, b[i]);
+        }
+      char *path = g_build_filename (results, "summary-thresholds.csv", NULL);
+      ok = nt_csv_write (hist, path, error);
+      g_free (path);
+      nt_csv_free (hist);
+      g_ptr_array_unref (order);
+      g_hash_table_destroy (bins);
+    }
+  g_string_append_printf (js, "  \"sets\": %u\n}\n", set_dirs->len);
+  if (ok)
+    {
+      char *path = g_build_filename (results, "summary.json", NULL);
+      ok = g_file_set_contents (path, js->str, js->len, error);
+      g_free (path);
+    }
+  if (per)
+    nt_csv_free (per);
+  if (scores)
+    nt_csv_free (scores);
+  if (sweep)
+    nt_csv_free (sweep);
+  g_string_free (js, TRUE);
+  g_strfreev (types);
+  g_key_file_unref (cfg);
+  g_free (cfg_path);
+  g_ptr_array_unref (set_dirs);
+  g_free (models_dir);
+  g_free (results);
+  return ok;
+}

@@ -1,0 +1,342 @@
+/* test-experiment.c: the study runner: a bad run file is refused before
+ * any work, a run killed midway resumes to the same results as an
+ * uninterrupted one, and the summaries add up. Uses the ramp toy so the
+ * whole study takes seconds. */
+#include "config.h"
+#include "nulltool.h"
+#include "nt-test-util.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static NtRegistry *reg;
+static char *tmpdir;
+
+static const char *const small_study =
+  "[study]\n"
+  "dataset=ramp\n"
+  "model=ramp-cnn:max_batch=64\n"
+  "types=baseline;u;s\n"
+  "sets=2\n"
+  "epochs=2\n"
+  "steps_per_epoch=60\n"
+  "backend=cpu:threads=1\n"
+  "progress=0\n"
+  "[attack]\n"
+  "attack=fgsm\n"
+  "protocols=transfer;whitebox\n"
+  "images_per_set=30\n"
+  "sweep_step=0.1\n";
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      GDir *d = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (d && (name = g_dir_read_name (d)))
+        {
+          char *p = g_build_filename (path, name, NULL);
+          rm_rf (p);
+          g_free (p);
+        }
+      if (d)
+        g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static void
+setup (void)
+{
+  reg = nt_test_registry ();
+  tmpdir = g_dir_make_tmp ("nt-test-experiment-XXXXXX", NULL);
+}
+
+static void
+teardown (void)
+{
+  rm_rf (tmpdir);
+  g_free (tmpdir);
+  nt_registry_free (reg);
+}
+
+static char *
+write_ini (const char *name, const char *text)
+{
+  char *path = g_build_filename (tmpdir, name, NULL);
+  ck_assert (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static NtExperiment *
+load (const char *ini, const char *dir, GError **error)
+{
+  NtExperiment *exp = nt_experiment_load (reg, ini, NULL, error);
+  if (exp)
+    nt_experiment_set_dir (exp, dir);
+  return exp;
+}
+
+static char *
+read_result (const char *dir, const char *file)
+{
+  char *path = g_build_filename (dir, "results", file, NULL);
+  char *text = NULL;
+  ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL), "%s", path);
+  g_free (path);
+  return text;
+}
+
+/* Each bad run file, with a word its error must contain. */
+static const struct {
+  const char *extra;      /* replaces the [attack] group */
+  const char *word;
+} bad[] = {
+  { "[attack]\nattack=nope\n", "nope" },
+  { "[attack]\nattack=fgsm\nimages=3\n", "images" },
+  { "[attack]\nprotocols=transfer;greybox\n", "greybox" },
+  { "[attack]\nsearch=golden\n", "golden" },
+  { "[attack]\nimages_per_set=-1\n", "images_per_set" },
+  { "[attack]\nresolution=abc\n", "resolution" },
+  { "[attacks]\nattack=fgsm\n", "attacks" },
+  { "[attack]\nattack=pgd:steps=0\n", "steps" },
+};
+
+START_TEST (test_bad_run_file_refused)
+{
+  /* the good study with its [attack] group swapped for a bad one */
+  const char *cut = strstr (small_study, "[attack]");
+  char *text = g_strdup_printf ("%.*s%s", (int) (cut - small_study),
+                                small_study, bad[_i].extra);
+  char *ini = write_ini ("bad.ini", text);
+  char *dir = g_build_filename (tmpdir, "bad-run", NULL);
+  GError *error = NULL;
+  NtExperiment *exp = load (ini, dir, &error);
+  ck_assert_msg (exp == NULL, "accepted:\n%s", text);
+  ck_assert_msg (strstr (error->message, bad[_i].word), "'%s' not in: %s",
+                 bad[_i].word, error->message);
+  /* refused before any work: nothing written */
+  ck_assert (!g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_error_free (error);
+  g_free (text);
+  g_free (ini);
+  g_free (dir);
+}
+END_TEST
+
+START_TEST (test_bad_study_values_refused)
+{
+  static const char *const cases[][2] = {
+    { "study.types=baseline;x", "x" },
+    { "study.types=u;s", "baseline" },
+    { "study.types=baseline;u;u", "twice" },
+    { "study.model=nope", "nope" },
+    { "study.dataset=ramp:seed=-4", "seed" },
+    { "study.backend=gpu", "gpu" },
+    { "study.p_null=1.5", "p_null" },
+    { "study.sets=0", "sets" },
+    { "study.colour=red", "colour" },
+    { "nodot=1", "group.key=value" },
+  };
+  char *ini = write_ini ("good.ini", small_study);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *ov[] = { cases[i][0], NULL };
+      GError *error = NULL;
+      NtExperiment *exp = nt_experiment_load (reg, ini, ov, &error);
+      ck_assert_msg (exp == NULL, "accepted %s", cases[i][0]);
+      ck_assert_msg (strstr (error->message, cases[i][1]), "%s: %s",
+                     cases[i][0], error->message);
+      g_error_free (error);
+    }
+  g_free (ini);
+}
+END_TEST
+
+/* Runs the study in a child process and kills it once `marker` exists
+ * (or lets it finish if it gets there first). */
+static void
+run_and_kill (const char *ini, const char *dir, const char *marker)
+{
+  char *marker_path = g_build_filename (dir, marker, NULL);
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      GError *error = NULL;
+      NtExperiment *exp = load (ini, dir, &error);
+      _exit (exp && nt_experiment_run (exp, &error) ? 0 : 1);
+    }
+  int status = 0;
+  for (;;)
+    {
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        break;
+      if (g_file_test (marker_path, G_FILE_TEST_EXISTS))
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, &status, 0);
+          break;
+        }
+      g_usleep (2000);
+    }
+  g_free (marker_path);
+}
+
+START_TEST (test_kill_and_resume_same_results)
+{
+  char *ini = write_ini ("study.ini", small_study);
+  char *full = g_build_filename (tmpdir, "full", NULL);
+  char *killed = g_build_filename (tmpdir, "killed", NULL);
+  GError *error = NULL;
+
+  NtExperiment *exp = load (ini, full, &error);
+  ck_assert_msg (exp != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (nt_experiment_run (exp, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (exp);
+
+  /* killed during training of the second set, then during its attack */
+  run_and_kill (ini, killed, "models/set-01/baseline.done");
+  char *summary = g_build_filename (killed, "results", "summary.json", NULL);
+  ck_assert_msg (!g_file_test (summary, G_FILE_TEST_EXISTS),
+                 "the run finished before it could be killed");
+  g_free (summary);
+  run_and_kill (ini, killed, "attack/set-00.done");
+  exp = load (ini, killed, &error);
+  ck_assert (nt_experiment_run (exp, &error));
+  nt_experiment_free (exp);
+
+  static const char *const files[] = {
+    "accuracy.csv", "per-sample.csv", "scores-threshold.csv", "sweep.csv",
+    "summary-accuracy.csv", "summary-threshold.csv", "summary-sweep.csv",
+    "summary-thresholds.csv"
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      char *a = read_result (full, files[i]);
+      char *b = read_result (killed, files[i]);
+      ck_assert_msg (strcmp (a, b) == 0, "%s differs after resume", files[i]);
+      g_free (a);
+      g_free (b);
+    }
+
+  /* a finished run reruns without redoing anything: the checkpoints keep
+   * their modification times */
+  char *ckpt = g_build_filename (full, "models", "set-00", "u.ckpt", NULL);
+  GStatBuf before, after;
+  ck_assert_int_eq (g_stat (ckpt, &before), 0);
+  exp = load (ini, full, &error);
+  ck_assert (nt_experiment_run (exp, &error));
+  nt_experiment_free (exp);
+  ck_assert_int_eq (g_stat (ckpt, &after), 0);
+  ck_assert_int_eq (before.st_mtime, after.st_mtime);
+
+  /* the same directory with another configuration is refused */
+  const char *ov[] = { "study.epochs=3", NULL };
+  exp = nt_experiment_load (reg, ini, ov, &error);
+  ck_assert_ptr_nonnull (exp);
+  nt_experiment_set_dir (exp, full);
+  ck_assert (!nt_experiment_run (exp, &error));
+  ck_assert (g_error_matches (error, NT_EXPERIMENT_ERROR,
+                              NT_EXPERIMENT_ERROR_MISMATCH));
+  g_clear_error (&error);
+  nt_experiment_free (exp);
+  g_free (ckpt);
+  g_free (ini);
+  g_free (full);
+  g_free (killed);
+}
+END_TEST
+
+/* The summaries agree with the raw counts they come from. */
+START_TEST (test_summaries_add_up)
+{
+  char *ini = write_ini ("study.ini", small_study);
+  char *dir = g_build_filename (tmpdir, "run", NULL);
+  GError *error = NULL;
+  NtExperiment *exp = load (ini, dir, &error);
+  ck_assert (nt_experiment_run (exp, &error));
+  nt_experiment_free (exp);
+
+  char *path = g_build_filename (dir, "results", "scores-threshold.csv", NULL);
+  NtCsv *scores = nt_csv_read (path, &error);
+  ck_assert_ptr_nonnull (scores);
+  /* 2 protocols x 2 sets x 3 models; each row's three counts sum to n, and
+   * n is the set's 30 images (the ramp baseline is easily fooled) */
+  ck_assert_uint_eq (nt_csv_n_rows (scores), 12);
+  double correct_u_transfer = 0;
+  for (guint r = 0; r < nt_csv_n_rows (scores); r++)
+    {
+      double n = nt_csv_get_double (scores, r, "n");
+      double sum = nt_csv_get_double (scores, r, "correct")
+                   + nt_csv_get_double (scores, r, "misclassified")
+                   + nt_csv_get_double (scores, r, "unclassified");
+      ck_assert_double_eq (n, sum);
+      ck_assert_double_le (n, 30);
+      if (strcmp (nt_csv_get (scores, r, "model"), "baseline") == 0)
+        /* at its own threshold the baseline is wrong by definition */
+        ck_assert_double_eq (nt_csv_get_double (scores, r, "correct"), 0);
+      if (strcmp (nt_csv_get (scores, r, "protocol"), "transfer") == 0
+          && strcmp (nt_csv_get (scores, r, "model"), "u") == 0)
+        correct_u_transfer += 100 * nt_csv_get_double (scores, r, "correct")
+                              / n;
+    }
+  nt_csv_free (scores);
+  g_free (path);
+
+  path = g_build_filename (dir, "results", "summary-threshold.csv", NULL);
+  NtCsv *sum = nt_csv_read (path, &error);
+  ck_assert_ptr_nonnull (sum);
+  for (guint r = 0; r < nt_csv_n_rows (sum); r++)
+    if (strcmp (nt_csv_get (sum, r, "protocol"), "transfer") == 0
+        && strcmp (nt_csv_get (sum, r, "model"), "u") == 0)
+      ck_assert_double_eq_tol (nt_csv_get_double (sum, r, "correct_mean"),
+                               correct_u_transfer / 2, 1e-3);
+  nt_csv_free (sum);
+  g_free (path);
+
+  /* the sweep has 11 budgets (step 0.1) per protocol, set and model; at
+   * eps 0 the baseline is right on every source image */
+  path = g_build_filename (dir, "results", "sweep.csv", NULL);
+  NtCsv *sweep = nt_csv_read (path, &error);
+  ck_assert_uint_eq (nt_csv_n_rows (sweep), 2 * 2 * 3 * 11);
+  for (guint r = 0; r < nt_csv_n_rows (sweep); r++)
+    if (nt_csv_get_double (sweep, r, "eps") == 0
+        && strcmp (nt_csv_get (sweep, r, "model"), "baseline") == 0)
+      ck_assert_double_eq (nt_csv_get_double (sweep, r, "correct"),
+                           nt_csv_get_double (sweep, r, "n"));
+  nt_csv_free (sweep);
+  g_free (path);
+  g_free (ini);
+  g_free (dir);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("experiment");
+  TCase *tc = tcase_create ("run");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 300);
+  tcase_add_loop_test (tc, test_bad_run_file_refused, 0, G_N_ELEMENTS (bad));
+  tcase_add_test (tc, test_bad_study_values_refused);
+  tcase_add_test (tc, test_kill_and_resume_same_results);
+  tcase_add_test (tc, test_summaries_add_up);
+  suite_add_tcase (s, tc);
+  SRunner *sr = srunner_create (s);
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,712 @@
+/* test-study-figures.c: the study's figures from a run directory. A
+ * synthetic run (ramp dataset, types baseline;u;m;usm, 3 sets, both
+ * protocols) is written in the documented formats (core/nt-experiment.h),
+ * with its summaries computed here from the raw counts; then every figure
+ * is rendered and checked (PNG signature and IHDR size), the markdown
+ * table is compared with the numbers computed here, and missing or broken
+ * result files must give notes or errors, never crashes.
+ * NT_KEEP_FIGURES=DIR keeps the rendered run in DIR (to look at it). */
+#include "config.h"
+#include "nt-csv.h"
+#include "nt-fig-study.h"
+#include "nt-fig-study-private.h"
+#include "nt-test-util.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#define N_SETS 3
+#define N_IMAGES 1000
+#define N_BINS 20
+#define N_EPS 51
+#define N_EPOCHS 20
+
+static const char *const types[] = { "baseline", "u", "m", "usm" };
+#define N_TYPES G_N_ELEMENTS (types)
+static const char *const protocols[] = { "transfer", "whitebox" };
+
+/* The summary-threshold means and stds written, in %, to compare the
+ * markdown table with: [protocol][type][score][mean, std]. */
+static double expected_scores[2][N_TYPES][3][2];
+
+static void
+write_file (const char *dir, const char *rel, const char *text)
+{
+  char *path = g_build_filename (dir, rel, NULL);
+  char *parent = g_path_get_dirname (path);
+  ck_assert_int_eq (g_mkdir_with_parents (parent, 0777), 0);
+  GError *error = NULL;
+  ck_assert_msg (g_file_set_contents (path, text, -1, &error), "%s",
+                 error ? error->message : "");
+  g_free (parent);
+  g_free (path);
+}
+
+static double
+mean_of (const double *v, int n)
+{
+  double s = 0;
+  for (int i = 0; i < n; i++)
+    s += v[i];
+  return s / n;
+}
+
+/* Sample standard deviation (n - 1), 0 for one value. */
+static double
+std_of (const double *v, int n)
+{
+  if (n < 2)
+    return 0;
+  double m = mean_of (v, n), s = 0;
+  for (int i = 0; i < n; i++)
+    s += (v[i] - m) * (v[i] - m);
+  return sqrt (s / (n - 1));
+}
+
+/* q-quantile by sorting (a plain reference, independent of the figures'
+ * helper). */
+static double
+quantile_of (const double *v, int n, double q)
+{
+  double s[64];
+  memcpy (s, v, n * sizeof *s);
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && s[j - 1] > s[j]; j--)
+      {
+        double t = s[j];
+        s[j] = s[j - 1];
+        s[j - 1] = t;
+      }
+  double pos = q * (n - 1);
+  int lo = (int) pos, hi = lo + 1 < n ? lo + 1 : lo;
+  return s[lo] + (pos - lo) * (s[hi] - s[lo]);
+}
+
+/* Share (0..1) of the images a model still gets right at eps. */
+static double
+correct_share (int type, double eps, double noise)
+{
+  double scale = type == 0 ? 0.06 : 0.09 + 0.02 * type;
+  return exp (-eps / (scale * (1 + noise)));
+}
+
+/* Share of the wrong answers that go to the null class. */
+static double
+null_share (int type, double eps)
+{
+  if (type == 0)
+    return 0;
+  double top = type == 1 ? 0.55 : type == 2 ? 0.8 : 0.9;
+  return top * (1 - exp (-eps / 0.05));
+}
+
+/* Writes a whole synthetic run into `dir`. */
+static void
+make_run (const char *dir)
+{
+  GRand *rng = g_rand_new_with_seed (1234);
+  write_file (dir, "config.ini",
+              "[study]\ndataset=ramp\ntypes=baseline;u;m;usm\nsets=3\n"
+              "seed=0\n");
+
+  /* accuracy and histories */
+  GString *acc = g_string_new ("set,model,test_accuracy,null_recognised\n");
+  GString *sacc = g_string_new ("model,mean,std,median,n_sets\n");
+  double accs[N_TYPES][N_SETS];
+  for (guint t = 0; t < N_TYPES; t++)
+    {
+      for (int s = 0; s < N_SETS; s++)
+        {
+          accs[t][s] = 0.9915 - 0.0012 * t + g_rand_double_range (rng,
+                                                                   -0.002,
+                                                                   0.002);
+          g_string_append_printf (acc, "%d,%s,%.6f,%.6f\n", s, types[t],
+                                  accs[t][s], t == 0 ? 0.0 : 0.999);
+          GString *h = g_string_new ("epoch,train_loss,train_accuracy,"
+                                     "val_loss,val_accuracy,"
+                                     "val_digit_accuracy,seconds,"
+                                     "images_per_second\n");
+          for (int e = 1; e <= N_EPOCHS; e++)
+            {
+              double v = accs[t][s] - 0.012 * exp (-(e - 1) / 3.0)
+                         + g_rand_double_range (rng, -0.0008, 0.0008);
+              g_string_append_printf (h, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,"
+                                      "%.1f\n", e, 0.2 / e, 0.95 + 0.002 * e,
+                                      0.05 + 0.001 * e, v - 0.001, v, 30.0,
+                                      2000.0);
+            }
+          char *rel = g_strdup_printf ("models/set-%02d/%s.history.csv", s,
+                                       types[t]);
+          write_file (dir, rel, h->str);
+          g_free (rel);
+          g_string_free (h, TRUE);
+        }
+      g_string_append_printf (sacc, "%s,%.6f,%.6f,%.6f,%d\n", types[t],
+                              mean_of (accs[t], N_SETS),
+                              std_of (accs[t], N_SETS),
+                              quantile_of (accs[t], N_SETS, 0.5), N_SETS);
+    }
+  write_file (dir, "results/accuracy.csv", acc->str);
+  write_file (dir, "results/summary-accuracy.csv", sacc->str);
+  g_string_free (acc, TRUE);
+  g_string_free (sacc, TRUE);
+
+  /* thresholds: log-normal around 0.08 (null models attacked directly
+   * need larger ones) */
+  GString *thr = g_string_new ("protocol,set,bin_lo,bin_hi,count,model\n");
+  for (int p = 0; p < 2; p++)
+    for (guint t = 0; t < (p == 0 ? 1 : N_TYPES); t++)
+      for (int s = 0; s < N_SETS; s++)
+        {
+          int counts[N_BINS] = { 0 };
+          for (int i = 0; i < N_IMAGES; i++)
+            {
+              double z = sqrt (-2 * log (g_rand_double_range (rng, 1e-12,
+                                                              1)))
+                         * cos (2 * G_PI * g_rand_double (rng));
+              double th = 0.08 * (1 + 0.5 * t) * exp (0.6 * z);
+              counts[MIN ((int) (th * N_BINS), N_BINS - 1)]++;
+            }
+          for (int b = 0; b < N_BINS; b++)
+            g_string_append_printf (thr, "%s,%d,%.2f,%.2f,%d,%s\n",
+                                    protocols[p], s, b / 20.0,
+                                    (b + 1) / 20.0, counts[b], types[t]);
+        }
+  write_file (dir, "results/summary-thresholds.csv", thr->str);
+  g_string_free (thr, TRUE);
+
+  /* scores at threshold: counts per set, then their summary in % */
+  GString *sc = g_string_new ("protocol,set,model,n,correct,misclassified,"
+                              "unclassified\n");
+  GString *ssc = g_string_new ("protocol,model,correct_mean,correct_std,"
+                               "misclassified_mean,misclassified_std,"
+                               "unclassified_mean,unclassified_std\n");
+  for (int p = 0; p < 2; p++)
+    for (guint t = 0; t < N_TYPES; t++)
+      {
+        double v[3][N_SETS];
+        for (int s = 0; s < N_SETS; s++)
+          {
+            int c, m, u;
+            if (t == 0)
+              c = 0, u = 0, m = N_IMAGES;
+            else
+              {
+                c = p == 0 ? 250 + 40 * (int) t
+                             + g_rand_int_range (rng, -30, 30) : 0;
+                u = (int) ((N_IMAGES - c) * (0.45 + 0.13 * t
+                           + g_rand_double_range (rng, -0.05, 0.05)));
+                m = N_IMAGES - c - u;
+              }
+            g_string_append_printf (sc, "%s,%d,%s,%d,%d,%d,%d\n",
+                                    protocols[p], s, types[t], N_IMAGES, c,
+                                    m, u);
+            v[0][s] = 100.0 * c / N_IMAGES;
+            v[1][s] = 100.0 * m / N_IMAGES;
+            v[2][s] = 100.0 * u / N_IMAGES;
+          }
+        /* the transfer baseline has no scores of its own: the runner may
+         * leave it out; this run keeps it for whitebox only */
+        if (p == 0 && t == 0)
+          continue;
+        g_string_append_printf (ssc, "%s,%s", protocols[p], types[t]);
+        for (int k = 0; k < 3; k++)
+          {
+            expected_scores[p][t][k][0] = mean_of (v[k], N_SETS);
+            expected_scores[p][t][k][1] = std_of (v[k], N_SETS);
+            g_string_append_printf (ssc, ",%.4f,%.4f",
+                                    expected_scores[p][t][k][0],
+                                    expected_scores[p][t][k][1]);
+          }
+        g_string_append_c (ssc, '\n');
+      }
+  write_file (dir, "results/scores-threshold.csv", sc->str);
+  write_file (dir, "results/summary-threshold.csv", ssc->str);
+  g_string_free (sc, TRUE);
+  g_string_free (ssc, TRUE);
+
+  /* sweep: counts per set and eps, then median and quartiles in % */
+  GString *sw = g_string_new ("protocol,set,model,eps,n,correct,"
+                              "misclassified,unclassified\n");
+  GString *ssw = g_string_new (
+      "protocol,model,eps,correct_median,correct_q25,correct_q75,"
+      "misclassified_median,misclassified_q25,misclassified_q75,"
+      "unclassified_median,unclassified_q25,unclassified_q75\n");
+  for (int p = 0; p < 2; p++)
+    for (guint t = 0; t < N_TYPES; t++)
+      {
+        double noise[N_SETS];
+        for (int s = 0; s < N_SETS; s++)
+          noise[s] = g_rand_double_range (rng, -0.25, 0.25);
+        for (int e = 0; e < N_EPS; e++)
+          {
+            double eps = e * 0.02, v[3][N_SETS];
+            for (int s = 0; s < N_SETS; s++)
+              {
+                double cs = correct_share (t, eps * (p ? 1.3 : 1), noise[s]);
+                int c = (int) lround (N_IMAGES * cs);
+                int u = (int) lround ((N_IMAGES - c)
+                                      * null_share (t, eps) * (1 + noise[s]
+                                                               / 3));
+                u = MIN (u, N_IMAGES - c);
+                int m = N_IMAGES - c - u;
+                g_string_append_printf (sw, "%s,%d,%s,%.2f,%d,%d,%d,%d\n",
+                                        protocols[p], s, types[t], eps,
+                                        N_IMAGES, c, m, u);
+                v[0][s] = 100.0 * c / N_IMAGES;
+                v[1][s] = 100.0 * m / N_IMAGES;
+                v[2][s] = 100.0 * u / N_IMAGES;
+              }
+            g_string_append_printf (ssw, "%s,%s,%.2f", protocols[p],
+                                    types[t], eps);
+            for (int k = 0; k < 3; k++)
+              g_string_append_printf (ssw, ",%.4f,%.4f,%.4f",
+                                      quantile_of (v[k], N_SETS, 0.5),
+                                      quantile_of (v[k], N_SETS, 0.25),
+                                      quantile_of (v[k], N_SETS, 0.75));
+            g_string_append_c (ssw, '\n');
+          }
+      }
+  write_file (dir, "results/sweep.csv", sw->str);
+  write_file (dir, "results/summary-sweep.csv", ssw->str);
+  g_string_free (sw, TRUE);
+  g_string_free (ssw, TRUE);
+  g_rand_free (rng);
+}
+
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)
+      && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      GDir *dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir && (name = g_dir_read_name (dir)))
+        {
+          char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+          g_free (child);
+        }
+      if (dir)
+        g_dir_close (dir);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+/* A fresh run directory (under $NT_KEEP_FIGURES/NAME when set). */
+static char *
+new_run (const char *name)
+{
+  const char *keep = g_getenv ("NT_KEEP_FIGURES");
+  char *dir;
+  if (keep && *keep)
+    {
+      dir = g_build_filename (keep, name, NULL);
+      remove_tree (dir);
+      ck_assert_int_eq (g_mkdir_with_parents (dir, 0777), 0);
+    }
+  else
+    {
+      GError *error = NULL;
+      dir = g_dir_make_tmp ("nt-study-figures-XXXXXX", &error);
+      ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
+    }
+  make_run (dir);
+  return dir;
+}
+
+static void
+done_run (char *dir)
+{
+  const char *keep = g_getenv ("NT_KEEP_FIGURES");
+  if (!(keep && *keep))
+    remove_tree (dir);
+  g_free (dir);
+}
+
+/* Checks that `path` is a PNG and returns its size from the IHDR chunk. */
+static void
+check_png (const char *path, int *width, int *height)
+{
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n',
+                                       0x1a, '\n' };
+  char *data = NULL;
+  gsize len = 0;
+  ck_assert_msg (g_file_get_contents (path, &data, &len, NULL),
+                 "%s not written", path);
+  ck_assert_msg (len > 33, "%s: only %zu bytes", path, (size_t) len);
+  ck_assert_msg (memcmp (data, signature, 8) == 0, "%s: not a PNG", path);
+  const guint8 *u = (const guint8 *) data;
+  ck_assert_msg (memcmp (data + 12, "IHDR", 4) == 0, "%s: no IHDR", path);
+  *width = (u[16] << 24) | (u[17] << 16) | (u[18] << 8) | u[19];
+  *height = (u[20] << 24) | (u[21] << 16) | (u[22] << 8) | u[23];
+  ck_assert_msg (*width >= 300 && *width <= 4000 && *height >= 300
+                 && *height <= 4000, "%s: odd size %dx%d", path, *width,
+                 *height);
+  g_free (data);
+}
+
+static gboolean
+has_path (GPtrArray *a, const char *suffix)
+{
+  for (guint i = 0; i < a->len; i++)
+    if (g_str_has_suffix (a->pdata[i], suffix))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+has_note (GPtrArray *notes, const char *part1, const char *part2)
+{
+  for (guint i = 0; i < notes->len; i++)
+    if (strstr (notes->pdata[i], part1)
+        && (part2 == NULL || strstr (notes->pdata[i], part2)))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+exists (const char *dir, const char *rel)
+{
+  char *path = g_build_filename (dir, rel, NULL);
+  gboolean e = g_file_test (path, G_FILE_TEST_EXISTS);
+  g_free (path);
+  return e;
+}
+
+static const char *const all_figures[] = {
+  "fig2-accuracy.png", "fig3-history.png", "fig4-thresholds-transfer.png",
+  "fig5-scores-transfer.png", "fig6-sweep-transfer.png",
+  "fig7-compare-transfer.png", "fig4-thresholds-whitebox.png",
+  "fig5-scores-whitebox.png", "fig6-sweep-whitebox.png",
+  "fig7-compare-whitebox.png" };
+
+/* Renders `dir` (PNG) with the build tree's registry; returns the result
+ * and fills written and notes. */
+static gboolean
+render (const char *dir, GPtrArray *written, GPtrArray *notes,
+        GError **error)
+{
+  NtRegistry *reg = nt_test_registry ();
+  gboolean ok = nt_figures_render_run (reg, dir, "png", written, notes,
+                                       error);
+  nt_registry_free (reg);
+  return ok;
+}
+
+START_TEST (test_render_all)
+{
+  char *dir = new_run ("full");
+  GPtrArray *written = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  ck_assert_msg (render (dir, written, notes, &error), "%s",
+                 error ? error->message : "");
+  for (guint i = 0; i < G_N_ELEMENTS (all_figures); i++)
+    {
+      char *path = g_build_filename (dir, "figures", all_figures[i], NULL);
+      int w, h;
+      check_png (path, &w, &h);
+      ck_assert_msg (has_path (written, all_figures[i]), "%s not listed",
+                     all_figures[i]);
+      g_free (path);
+    }
+  /* 10 figures and 2 tables; no temporary files left beside them */
+  ck_assert_uint_eq (written->len, 12);
+  char *fig_dir = g_build_filename (dir, "figures", NULL);
+  GDir *d = g_dir_open (fig_dir, 0, NULL);
+  const char *name;
+  int n_files = 0;
+  while ((name = g_dir_read_name (d)))
+    {
+      ck_assert_msg (name[0] != '.', "left over: %s", name);
+      n_files++;
+    }
+  g_dir_close (d);
+  ck_assert_int_eq (n_files, (int) G_N_ELEMENTS (all_figures));
+  g_free (fig_dir);
+  /* ramp samples are 1-D: figure 1 is skipped with a note, only that */
+  ck_assert (has_note (notes, "figure 1", "1-D"));
+  ck_assert_uint_eq (notes->len, 1);
+  ck_assert (!exists (dir, "figures/fig1-null-examples.png"));
+  g_ptr_array_unref (written);
+  g_ptr_array_unref (notes);
+  done_run (dir);
+}
+END_TEST
+
+/* The markdown tables hold the baseline by definition (transfer) and the
+ * summary's numbers, formatted "mean ± std" with one decimal. */
+START_TEST (test_tables)
+{
+  char *dir = new_run ("tables");
+  GError *error = NULL;
+  GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
+  ck_assert_msg (render (dir, NULL, notes, &error), "%s",
+                 error ? error->message : "");
+  for (int p = 0; p < 2; p++)
+    {
+      char *rel = g_strdup_printf ("results/table-threshold-%s.md",
+                                   protocols[p]);
+      char *path = g_build_filename (dir, rel, NULL);
+      char *text = NULL;
+      ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL),
+                     "%s missing", rel);
+      ck_assert (strstr (text, "| model | correct (%) | misclassified (%) "
+                               "| unclassified (%) |") != NULL);
+      ck_assert (strstr (text, "over 3 sets") != NULL);
+      if (p == 0)
+        ck_assert_msg (strstr (text, "| baseline | 0.0 ± 0.0 * | "
+                                     "100.0 ± 0.0 * | 0.0 ± 0.0 * |"),
+                       "%s", text);
+      for (guint t = p == 0 ? 1 : 0; t < N_TYPES; t++)
+        {
+          char row[256];
+          g_snprintf (row, sizeof row,
+                      "| %s | %.1f ± %.1f | %.1f ± %.1f | %.1f ± %.1f |",
+                      types[t], expected_scores[p][t][0][0],
+                      expected_scores[p][t][0][1],
+                      expected_scores[p][t][1][0],
+                      expected_scores[p][t][1][1],
+                      expected_scores[p][t][2][0],
+                      expected_scores[p][t][2][1]);
+          ck_assert_msg (strstr (text, row) != NULL, "%s: no row '%s' in\n%s",
+                         rel, row, text);
+        }
+      /* rows in the configured order */
+      const char *u = strstr (text, "| u |"), *m = strstr (text, "| m |");
+      const char *usm = strstr (text, "| usm |");
+      ck_assert (u && m && usm && u < m && m < usm);
+      g_free (text);
+      g_free (path);
+      g_free (rel);
+    }
+  g_ptr_array_unref (notes);
+  done_run (dir);
+}
+END_TEST
+
+/* Missing result files give notes; the other figures are still drawn. */
+START_TEST (test_missing_files)
+{
+  char *dir = new_run ("missing");
+  char *sweep = g_build_filename (dir, "results", "summary-sweep.csv", NULL);
+  char *hist = g_build_filename (dir, "models", "set-01", "m.history.csv",
+                                 NULL);
+  ck_assert_int_eq (g_unlink (sweep), 0);
+  ck_assert_int_eq (g_unlink (hist), 0);   /* one history: still drawn */
+  GPtrArray *written = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  ck_assert_msg (render (dir, written, notes, &error), "%s",
+                 error ? error->message : "");
+  ck_assert (has_note (notes, "figure 6 (sweep, transfer)",
+                       "summary-sweep.csv"));
+  ck_assert (has_note (notes, "figure 7 (comparison, whitebox)",
+                       "summary-sweep.csv"));
+  ck_assert (!exists (dir, "figures/fig6-sweep-transfer.png"));
+  ck_assert (!exists (dir, "figures/fig7-compare-whitebox.png"));
+  ck_assert (exists (dir, "figures/fig3-history.png"));
+  ck_assert (exists (dir, "figures/fig5-scores-whitebox.png"));
+  ck_assert_uint_eq (written->len, 8);   /* 6 figures, 2 tables */
+  g_ptr_array_unref (written);
+  g_ptr_array_unref (notes);
+
+  /* nothing but the config: every figure is a note, nothing fails */
+  remove_tree (dir);
+  ck_assert_int_eq (g_mkdir_with_parents (dir, 0777), 0);
+  write_file (dir, "config.ini", "[study]\ndataset=ramp\n");
+  written = g_ptr_array_new_with_free_func (g_free);
+  notes = g_ptr_array_new_with_free_func (g_free);
+  ck_assert_msg (render (dir, written, notes, &error), "%s",
+                 error ? error->message : "");
+  ck_assert_uint_eq (written->len, 0);
+  ck_assert (has_note (notes, "figure 2", "summary-accuracy.csv"));
+  ck_assert (has_note (notes, "figure 3", "history"));
+  ck_assert (has_note (notes, "figures 4 to 7", NULL));
+  g_ptr_array_unref (written);
+  g_ptr_array_unref (notes);
+  g_free (sweep);
+  g_free (hist);
+  done_run (dir);
+}
+END_TEST
+
+/* A file lacking a column is an error naming it, after every other figure
+ * was drawn; a bad format or run directory fails at once. */
+START_TEST (test_errors)
+{
+  char *dir = new_run ("errors");
+  write_file (dir, "results/summary-accuracy.csv",
+              "model,mean,median,n_sets\nbaseline,0.99,0.99,3\n");
+  GPtrArray *written = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  ck_assert (!render (dir, written, NULL, &error));
+  ck_assert (error != NULL);
+  ck_assert_msg (strstr (error->message, "summary-accuracy.csv")
+                 && strstr (error->message, "'std'"), "%s", error->message);
+  g_clear_error (&error);
+  ck_assert_uint_eq (written->len, 11);   /* all but figure 2 */
+  ck_assert (!exists (dir, "figures/fig2-accuracy.png"));
+  g_ptr_array_unref (written);
+
+  NtRegistry *reg = nt_test_registry ();
+  ck_assert (!nt_figures_render_run (reg, dir, "gif", NULL, NULL, &error));
+  ck_assert (strstr (error->message, "gif") != NULL);
+  g_clear_error (&error);
+  char *nowhere = g_build_filename (dir, "no-such-run", NULL);
+  ck_assert (!nt_figures_render_run (reg, nowhere, "png", NULL, NULL,
+                                     &error));
+  ck_assert (strstr (error->message, "no-such-run") != NULL);
+  g_clear_error (&error);
+  g_free (nowhere);
+  nt_registry_free (reg);
+  done_run (dir);
+}
+END_TEST
+
+/* SVG and PDF come from the file name's extension. */
+START_TEST (test_vector_formats)
+{
+  char *dir = new_run ("vector");
+  GError *error = NULL;
+  char *svg = g_build_filename (dir, "sweep.svg", NULL);
+  char *pdf = g_build_filename (dir, "scores.pdf", NULL);
+  ck_assert_msg (nt_fig_sweep (dir, "transfer", svg, &error), "%s",
+                 error ? error->message : "");
+  ck_assert_msg (nt_fig_scores (dir, "whitebox", pdf, NULL, &error), "%s",
+                 error ? error->message : "");
+  char *text = NULL;
+  gsize len;
+  ck_assert (g_file_get_contents (svg, &text, &len, NULL));
+  ck_assert (strstr (text, "<svg") != NULL);
+  g_free (text);
+  ck_assert (g_file_get_contents (pdf, &text, &len, NULL));
+  ck_assert (len > 4 && memcmp (text, "%PDF", 4) == 0);
+  g_free (text);
+  /* no table was asked for */
+  ck_assert (!exists (dir, "results/table-threshold-whitebox.md"));
+  /* a protocol without rows is "missing" */
+  ck_assert (!nt_fig_sweep (dir, "gray-box", svg, &error));
+  ck_assert (g_error_matches (error, NT_FIG_STUDY_ERROR,
+                              NT_FIG_STUDY_ERROR_MISSING));
+  g_clear_error (&error);
+  g_free (svg);
+  g_free (pdf);
+  done_run (dir);
+}
+END_TEST
+
+/* Figure 1 when the run's dataset has images (real MNIST only). */
+START_TEST (test_null_examples)
+{
+  char *mnist = nt_test_mnist_dir ();
+  if (mnist == NULL)
+    {
+      fprintf (stderr, "test_null_examples: no MNIST files, skipped\n");
+      return;
+    }
+  char *dir = new_run ("mnist");
+  char *config = g_strdup_printf ("[study]\ndataset=mnist:dir=%s\n", mnist);
+  write_file (dir, "config.ini", config);
+  GPtrArray *written = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  ck_assert_msg (render (dir, written, NULL, &error), "%s",
+                 error ? error->message : "");
+  char *path = g_build_filename (dir, "figures", "fig1-null-examples.png",
+                                 NULL);
+  int w, h;
+  check_png (path, &w, &h);
+  ck_assert (has_path (written, "fig1-null-examples.png"));
+  g_free (path);
+  g_free (config);
+  g_free (mnist);
+  g_ptr_array_unref (written);
+  done_run (dir);
+}
+END_TEST
+
+/* The helpers against hand-computed values. */
+START_TEST (test_helpers)
+{
+  double v[5] = { 3, 1, NAN, 2, 4 };
+  ck_assert_double_eq_tol (_nt_study_quantile (v, 5, 0.5), 2.5, 1e-12);
+  ck_assert_double_eq_tol (_nt_study_quantile (v, 5, 0.25), 1.75, 1e-12);
+  ck_assert_double_eq_tol (_nt_study_quantile (v, 5, 0.0), 1, 1e-12);
+  ck_assert_double_eq_tol (_nt_study_quantile (v, 5, 1.0), 4, 1e-12);
+  ck_assert_double_eq_tol (_nt_study_quantile (v, 1, 0.75), 3, 1e-12);
+  ck_assert (isnan (_nt_study_quantile (v + 2, 1, 0.5)));
+  double lo, hi;
+  ck_assert (_nt_study_min_max (v, 5, &lo, &hi));
+  ck_assert (lo == 1 && hi == 4);
+
+  _nt_study_accuracy_range (0.9931, &lo, &hi);
+  ck_assert (lo == 0.98 && hi == 1.0);
+  _nt_study_accuracy_range (0.98, &lo, &hi);
+  ck_assert_double_eq_tol (lo, 0.98, 1e-12);
+  _nt_study_accuracy_range (0.9734, &lo, &hi);
+  ck_assert_double_eq_tol (lo, 0.97, 1e-12);
+  _nt_study_accuracy_range (0.97, &lo, &hi);
+  ck_assert_double_eq_tol (lo, 0.97, 1e-12);
+  _nt_study_accuracy_range (0.4, &lo, &hi);
+  ck_assert_double_eq_tol (lo, 0.4, 1e-12);
+  _nt_study_accuracy_range (-0.2, &lo, &hi);
+  ck_assert_double_eq_tol (lo, 0.0, 1e-12);
+
+  /* model order: configured types first, then the study's, then others */
+  char *dir = g_dir_make_tmp ("nt-study-order-XXXXXX", NULL);
+  write_file (dir, "config.ini", "[study]\ntypes=usm,u;baseline\n");
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *in[] = { "zz", "m", "baseline", "u", "usm", "s", "aa" };
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    g_ptr_array_add (names, g_strdup (in[i]));
+  _nt_study_sort_models (dir, names);
+  const char *want[] = { "usm", "u", "baseline", "s", "m", "zz", "aa" };
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    ck_assert_str_eq (names->pdata[i], want[i]);
+  g_ptr_array_unref (names);
+  remove_tree (dir);
+  g_free (dir);
+
+  guint rows, cols;
+  _nt_study_grid (8, 4, &rows, &cols);
+  ck_assert (rows == 2 && cols == 4);
+  _nt_study_grid (3, 4, &rows, &cols);
+  ck_assert (rows == 1 && cols == 3);
+  _nt_study_grid (5, 4, &rows, &cols);
+  ck_assert (rows == 2 && cols == 4);
+}
+END_TEST
+
+static Suite *
+study_figures_suite (void)
+{
+  Suite *s = suite_create ("study-figures");
+  TCase *tc = tcase_create ("render");
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_helpers);
+  tcase_add_test (tc, test_render_all);
+  tcase_add_test (tc, test_tables);
+  tcase_add_test (tc, test_missing_files);
+  tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_vector_formats);
+  tcase_add_test (tc, test_null_examples);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (study_figures_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
