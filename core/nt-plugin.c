@@ -179,8 +179,8 @@ add_path_list (GPtrArray *out, const char *list)
 
 /* TRUE when the running executable lives in this build tree (libtool puts
  * uninstalled programs in .libs/ below it). */
-static gboolean
-running_uninstalled (void)
+gboolean
+nt_running_uninstalled (void)
 {
   char *exe = g_file_read_link ("/proc/self/exe", NULL);
   gboolean inside = exe && g_str_has_prefix (exe, NT_ABS_TOP_BUILDDIR "/");
@@ -220,7 +220,7 @@ add_build_tree (GPtrArray *out)
 static void
 add_default_dirs (GPtrArray *out)
 {
-  if (running_uninstalled ())
+  if (nt_running_uninstalled ())
     add_build_tree (out);
   else
     g_ptr_array_add (out, g_strdup (NT_PLUGIN_INSTALL_DIR));

@@ -71,6 +71,11 @@ GPtrArray *nt_plugin_search_path (const char *cli_path);
 /* Convenience: a new registry loaded from nt_plugin_search_path(cli_path). */
 NtRegistry *nt_registry_new_default (const char *cli_path);
 
+/* TRUE when the running program is an uninstalled build in this build tree
+ * (then plugins, presets and scripts are taken from the trees, not from
+ * the installed folders). */
+gboolean nt_running_uninstalled (void);
+
 /* The installed plugin directory and nulltool's version string. */
 const char *nt_plugin_install_dir (void);
 const char *nt_version (void);

@@ -23,3 +23,19 @@ figures_libntfigures_la_SOURCES += \
 	figures/nt-fig-scores.c \
 	figures/nt-fig-sweep.c \
 	figures/nt-fig-compare.c
+
+# Reference figures of a documented quick-preset run, shown by the README.
+EXTRA_DIST += \
+	figures/gallery/config.ini \
+	figures/gallery/fig1-null-examples.png \
+	figures/gallery/fig2-accuracy.png \
+	figures/gallery/fig3-history.png \
+	figures/gallery/fig4-thresholds-transfer.png \
+	figures/gallery/fig4-thresholds-whitebox.png \
+	figures/gallery/fig5-scores-transfer.png \
+	figures/gallery/fig5-scores-whitebox.png \
+	figures/gallery/fig6-sweep-transfer.png \
+	figures/gallery/fig6-sweep-whitebox.png \
+	figures/gallery/fig7-compare-transfer.png \
+	figures/gallery/fig7-compare-whitebox.png \
+	figures/gallery/summary.json

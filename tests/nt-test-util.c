@@ -4,6 +4,7 @@
 #include "nt-plugin.h"
 
 #include <check.h>
+#include <stdlib.h>
 
 const char *
 nt_test_builddir (void)
@@ -74,4 +75,14 @@ nt_test_mnist_dir (void)
         }
     }
   return dir;
+}
+
+int
+nt_test_run_suite (Suite *suite)
+{
+  SRunner *sr = srunner_create (suite);
+  srunner_run_all (sr, CK_NORMAL);
+  int failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -3,6 +3,7 @@
 #define NT_TEST_UTIL_H
 
 #include <glib.h>
+#include <check.h>
 #include "nt-registry.h"
 #include "nt-backend.h"
 
@@ -22,5 +23,9 @@ NtBackend *nt_test_backend (NtRegistry *registry, const char *selection);
 /* Path of the real MNIST directory when all four files are present
  * ($NULLTOOL_MNIST_DIR, else <srcdir>/data/mnist), else NULL. Caller frees. */
 char *nt_test_mnist_dir (void);
+
+/* Runs the suite with Check's normal output; returns the process exit
+ * status (EXIT_SUCCESS when every test passed). */
+int nt_test_run_suite (Suite *suite);
 
 #endif

@@ -334,9 +334,5 @@ main (void)
   tcase_add_test (tc, test_kill_and_resume_same_results);
   tcase_add_test (tc, test_summaries_add_up);
   suite_add_tcase (s, tc);
-  SRunner *sr = srunner_create (s);
-  srunner_run_all (sr, CK_NORMAL);
-  int failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return nt_test_run_suite (s);
 }

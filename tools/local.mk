@@ -6,7 +6,6 @@ tools_nulltool_SOURCES = \
 	tools/nt-cmd-list.c \
 	tools/nt-cmd-train.c
 tools_nulltool_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DNT_ABS_TOP_BUILDDIR='"$(abs_top_builddir)"' \
 	-DNT_ABS_TOP_SRCDIR='"$(abs_top_srcdir)"' -DNT_BINDIR='"$(bindir)"' \
 	-DNT_PRESETS_DIR='"$(pkgdatadir)/presets"'
 tools_nulltool_LDADD = core/libnulltool.la $(GLIB_LIBS) -lm

@@ -27,6 +27,10 @@ gboolean nt_cli_parse (const char *command, const char *params,
 void nt_cli_error (const char *command, const char *format, ...)
     G_GNUC_PRINTF (2, 3);
 
+/* Prints the error as "nulltool COMMAND: message", frees it and returns
+ * NT_EXIT_FAILURE. */
+int nt_cli_fail (const char *command, GError *error);
+
 /* Subcommands: argv[0] is the command name. Return an exit status. */
 int nt_cmd_list (NtCli *cli, int argc, char **argv);
 int nt_cmd_inspect (NtCli *cli, int argc, char **argv);

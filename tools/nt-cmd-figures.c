@@ -18,14 +18,6 @@
 #include <glib/gstdio.h>
 
 /* Prints a failure as "nulltool CMD: message" and returns 1. */
-static int
-fail (const char *command, GError *error)
-{
-  nt_cli_error (command, "%s", error->message);
-  g_error_free (error);
-  return NT_EXIT_FAILURE;
-}
-
 /* ---- null-examples ---------------------------------------------------- */
 
 int
@@ -68,7 +60,7 @@ nt_cmd_null_examples (NtCli *cli, int argc, char **argv)
   if (ds == NULL
       || !nt_fig_null_examples (nt_cli_registry (cli), ds, sel,
                                 (guint64) seed, path, &error))
-    status = fail ("null-examples", error);
+    status = nt_cli_fail ("null-examples", error);
   else
     printf ("wrote %s\n", path);
   nt_dataset_free (ds);
@@ -309,7 +301,7 @@ nt_cmd_ramp (NtCli *cli, int argc, char **argv)
                                  ds->width, ds->n_classes + 1, &error))
       || !(nulls = nt_null_mix_new (reg, "u", 0.5, ds, &error)))
     {
-      status = fail ("ramp", error);
+      status = nt_cli_fail ("ramp", error);
       goto out;
     }
   nt_network_init_glorot (net, (guint64) seed);
@@ -327,7 +319,7 @@ nt_cmd_ramp (NtCli *cli, int argc, char **argv)
       || !write_fractions (dir, models, 2, &error)
       || !render_ramp (dir, ds, models, 2, grid, &error))
     {
-      status = fail ("ramp", error);
+      status = nt_cli_fail ("ramp", error);
       goto out;
     }
   double total_s = (g_get_monotonic_time () - t_start) / 1e6;

@@ -13,9 +13,7 @@
 static char *
 preset_path (const char *name)
 {
-  char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  gboolean uninstalled = exe && g_str_has_prefix (exe, NT_ABS_TOP_BUILDDIR "/");
-  g_free (exe);
+  gboolean uninstalled = nt_running_uninstalled ();
   char *file = g_strconcat (name, ".ini", NULL);
   char *path = g_build_filename (uninstalled ? NT_ABS_TOP_SRCDIR "/tools/presets"
                                              : NT_PRESETS_DIR, file, NULL);
@@ -120,8 +118,7 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
       status = nt_cmd_ramp (cli, n, argv2);
       g_free (argv2);
       g_ptr_array_unref (args);
-      g_free (file);
-      return status;
+      goto out;
     }
   g_key_file_unref (kf);
 
@@ -184,6 +181,7 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
   nt_experiment_free (exp);
   g_ptr_array_unref (notes);
   g_ptr_array_unref (ov);
+out:
   g_strfreev (sets_kv);
   g_free (file);
   g_free (preset);

@@ -9,15 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Prints a failure as "nulltool CMD: message" and returns 1. */
-static int
-fail (const char *command, GError *error)
-{
-  nt_cli_error (command, "%s", error->message);
-  g_error_free (error);
-  return NT_EXIT_FAILURE;
-}
-
 int
 nt_cmd_train (NtCli *cli, int argc, char **argv)
 {
@@ -99,7 +90,7 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
       || !(nulls = nt_null_mix_new (reg, null_sel ? null_sel : "none",
                                     p_null, ds, &error)))
     {
-      status = fail ("train", error);
+      status = nt_cli_fail ("train", error);
       goto out;
     }
   nt_network_init_glorot (net, seed);
@@ -136,7 +127,7 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
   GArray *hist = NULL;
   if (!nt_train (net, ds, &cfg, &hist, &error))
     {
-      status = fail ("train", error);
+      status = nt_cli_fail ("train", error);
       goto out;
     }
   double best = G_MAXDOUBLE;
@@ -210,7 +201,7 @@ nt_cmd_eval (NtCli *cli, int argc, char **argv)
                                    &error);
   if (be == NULL || !(net = nt_model_file_load (reg, be, argv[1], &ck, &error)))
     {
-      status = fail ("eval", error);
+      status = nt_cli_fail ("eval", error);
       goto out;
     }
   const char *sel = dataset_sel ? dataset_sel
@@ -223,13 +214,13 @@ nt_cmd_eval (NtCli *cli, int argc, char **argv)
                                     p_text ? g_ascii_strtod (p_text, NULL)
                                            : 0.5, ds, &error)))
     {
-      status = fail ("eval", error);
+      status = nt_cli_fail ("eval", error);
       goto out;
     }
   NtEvalResult r;
   if (!nt_evaluate (net, ds, NT_SPLIT_TEST, limit, nulls, 1, &r, &error))
     {
-      status = fail ("eval", error);
+      status = nt_cli_fail ("eval", error);
       goto out;
     }
   int n_classes = ds->n_classes;
@@ -294,10 +285,8 @@ out:
 static char *
 fetch_script (void)
 {
-  char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  gboolean uninstalled = exe && g_str_has_prefix (exe, NT_ABS_TOP_BUILDDIR "/");
-  g_free (exe);
-  return g_build_filename (uninstalled ? NT_ABS_TOP_SRCDIR "/tools" : NT_BINDIR,
+  return g_build_filename (nt_running_uninstalled () ? NT_ABS_TOP_SRCDIR "/tools"
+                                                    : NT_BINDIR,
                            "nulltool-fetch-mnist", NULL);
 }
 
@@ -324,7 +313,7 @@ nt_cmd_fetch (NtCli *cli, int argc, char **argv)
                                NULL, NULL, NULL, NULL, &wait_status, &error);
   g_free (script);
   if (!ran)
-    return fail ("fetch", error);
+    return nt_cli_fail ("fetch", error);
   return g_spawn_check_wait_status (wait_status, NULL) ? NT_EXIT_OK
                                                        : NT_EXIT_FAILURE;
 }

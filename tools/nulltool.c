@@ -69,6 +69,14 @@ nt_cli_error (const char *command, const char *format, ...)
   g_free (msg);
 }
 
+int
+nt_cli_fail (const char *command, GError *error)
+{
+  nt_cli_error (command, "%s", error->message);
+  g_error_free (error);
+  return NT_EXIT_FAILURE;
+}
+
 gboolean
 nt_cli_parse (const char *command, const char *params, const char *summary,
               const GOptionEntry *entries, int *argc, char ***argv)
