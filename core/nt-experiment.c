@@ -688,22 +688,21 @@ attack_set_protocol (NtExperiment *exp, NtAttack *attack, SetModels *sm,
                                  error)))
         break;
       be->ops->upload (be, x, 0, images, (gsize) n * sample);
+      /* transfer: the baseline's directions and thresholds for every
+       * model, prepared once per chunk; white-box: each model's own */
+      if (transfer)
+        {
+          memcpy (thr, base_thr + start, n * sizeof (float));
+          ok = attack->prepare (attack, base, x, lab, n, error);
+        }
       for (guint m = 0; ok && m < sm->n; m++)
         {
           NtNetwork *net = sm->nets[m];
-          /* transfer: the baseline's directions and thresholds for every
-           * model; white-box: the model's own */
           NtNetwork *source = transfer ? base : net;
-          if (transfer)
-            {
-              memcpy (thr, base_thr + start, n * sizeof (float));
-              ok = attack->prepare (attack, source, x, lab, n, error);
-            }
-          else
-            ok = nt_threshold_search (attack, source, net, x, lab, n,
-                                      exp->search, exp->resolution, thr,
-                                      error);
-          if (!ok)
+          if (!transfer
+              && !(ok = nt_threshold_search (attack, source, net, x, lab, n,
+                                             exp->search, exp->resolution,
+                                             thr, error)))
             break;
           /* at threshold (dropped images, thr < 0, are not scored) */
           for (int i = 0; i < n; i++)
