@@ -38,4 +38,10 @@ EXTRA_DIST += \
 	figures/gallery/fig6-sweep-whitebox.png \
 	figures/gallery/fig7-compare-transfer.png \
 	figures/gallery/fig7-compare-whitebox.png \
-	figures/gallery/summary.json
+	figures/gallery/summary.json \
+	figures/gallery/ramp/accuracy.csv \
+	figures/gallery/ramp/grid-fractions.csv \
+	figures/gallery/ramp/ramp-optimal.png \
+	figures/gallery/ramp/ramp-regions-baseline.png \
+	figures/gallery/ramp/ramp-regions-uniform.png \
+	figures/gallery/ramp/ramp-samples.png
