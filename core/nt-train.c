@@ -335,11 +335,17 @@ nt_train (NtNetwork *net, NtDataset *ds, const NtTrainConfig *cfg,
       s.images_per_second = steps * cfg->batch / MAX (s.seconds, 1e-9);
       s.train_loss = loss_sum / steps;
       s.train_accuracy = (double) correct / (steps * cfg->batch);
+      if (progress)
+        {
+          /* closed before validation, so the rate shown is training's */
+          char extra[48];
+          g_snprintf (extra, sizeof extra, "loss %.4f", s.train_loss);
+          nt_progress_finish (progress, extra);
+        }
       NtEvalResult val;
       if (!nt_evaluate (net, ds, NT_SPLIT_TEST, cfg->val_limit, cfg->nulls,
                         val_key, &val, error))
         {
-          nt_progress_free (progress);
           ok = FALSE;
           break;
         }
@@ -349,13 +355,9 @@ nt_train (NtNetwork *net, NtDataset *ds, const NtTrainConfig *cfg,
       nt_eval_result_clear (&val);
       g_array_append_val (history, s);
       if (progress)
-        {
-          char extra[96];
-          g_snprintf (extra, sizeof extra, "loss %.4f, val_loss %.4f, "
-                      "val_acc %.4f", s.train_loss, s.val_loss,
-                      s.val_accuracy);
-          nt_progress_finish (progress, extra);
-        }
+        fprintf (stderr, "%s: validation on %" G_GSIZE_FORMAT " samples: "
+                 "val_loss %.4f, val_acc %.4f (digits %.4f)\n", label,
+                 val.n, s.val_loss, s.val_accuracy, s.val_digit_accuracy);
       if (s.val_loss < best_loss)
         {
           best_loss = s.val_loss;
