@@ -13,14 +13,14 @@
 #include "nt-rng.h"
 #include "nt-train.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 G_DEFINE_QUARK (nt-experiment-error-quark, nt_experiment_error)
-
-#define SWEEP_POINTS_MAX 1001
 
 struct _NtExperiment {
   NtRegistry *registry;          /* not owned */

@@ -8,7 +8,6 @@
 #include "nt-model-file.h"
 #include "nt-dropout-private.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

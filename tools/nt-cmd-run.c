@@ -73,9 +73,10 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
     return NT_EXIT_USAGE;
   if (argc > 1 || (preset && config))
     {
-      nt_cli_error ("run", argc > 1 ? "unexpected argument '%s'"
-                                    : "give --preset or --config, not both%s",
-                    argc > 1 ? argv[1] : "");
+      if (argc > 1)
+        nt_cli_error ("run", "unexpected argument '%s'", argv[1]);
+      else
+        nt_cli_error ("run", "give --preset or --config, not both");
       fprintf (stderr, "Try 'nulltool run --help'.\n");
       return NT_EXIT_USAGE;
     }
