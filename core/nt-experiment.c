@@ -916,6 +916,23 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* The entries of `dir` starting with `prefix` and ending with `suffix`,
+ * sorted (an absent folder gives none). Caller frees. */
+static GPtrArray *
+list_sorted (const char *dir, const char *prefix, const char *suffix)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GDir *gd = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (gd && (name = g_dir_read_name (gd)))
+    if (g_str_has_prefix (name, prefix) && g_str_has_suffix (name, suffix))
+      g_ptr_array_add (names, g_strdup (name));
+  if (gd)
+    g_dir_close (gd);
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
 /* Values grouped by a text key, in first-seen order. */
 typedef struct {
   GPtrArray *keys;      /* char* */
@@ -957,15 +974,7 @@ concat_attack_files (const char *run_dir, const char *suffix,
 {
   char *dir = g_build_filename (run_dir, "attack", NULL);
   NtCsv *all = nt_csv_new (columns);
-  GDir *gd = g_dir_open (dir, 0, NULL);
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while (gd && (name = g_dir_read_name (gd)))
-    if (g_str_has_suffix (name, suffix))
-      g_ptr_array_add (names, g_strdup (name));
-  if (gd)
-    g_dir_close (gd);
-  g_ptr_array_sort (names, compare_names);
+  GPtrArray *names = list_sorted (dir, "", suffix);
   gboolean ok = TRUE;
   guint nc = g_strv_length ((char **) columns);
   const char **row = g_new0 (const char *, nc + 1);
@@ -1030,15 +1039,7 @@ nt_experiment_summarise (const char *run_dir, GError **error)
   NtCsv *acc = nt_csv_new ((const char *const[]) {
       "set", "model", "test_accuracy", "null_recognised", NULL });
   char *models_dir = g_build_filename (run_dir, "models", NULL);
-  GDir *md = g_dir_open (models_dir, 0, NULL);
-  GPtrArray *set_dirs = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while (md && (name = g_dir_read_name (md)))
-    if (g_str_has_prefix (name, "set-"))
-      g_ptr_array_add (set_dirs, g_strdup (name));
-  if (md)
-    g_dir_close (md);
-  g_ptr_array_sort (set_dirs, compare_names);
+  GPtrArray *set_dirs = list_sorted (models_dir, "set-", "");
   /* model types in the configured order */
   char *cfg_path = g_build_filename (run_dir, "config.ini", NULL);
   GKeyFile *cfg = g_key_file_new ();

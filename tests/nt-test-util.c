@@ -4,6 +4,7 @@
 #include "nt-plugin.h"
 
 #include <check.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 
 const char *
@@ -85,4 +86,26 @@ nt_test_run_suite (Suite *suite)
   int failed = srunner_ntests_failed (sr);
   srunner_free (sr);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void
+nt_test_rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)
+      && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      GDir *d = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (d && (name = g_dir_read_name (d)))
+        {
+          char *p = g_build_filename (path, name, NULL);
+          nt_test_rm_rf (p);
+          g_free (p);
+        }
+      if (d)
+        g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
 }

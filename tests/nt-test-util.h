@@ -24,6 +24,10 @@ NtBackend *nt_test_backend (NtRegistry *registry, const char *selection);
  * ($NULLTOOL_MNIST_DIR, else <srcdir>/data/mnist), else NULL. Caller frees. */
 char *nt_test_mnist_dir (void);
 
+/* Removes `path` and, for a folder, everything below it (test temp
+ * folders). */
+void nt_test_rm_rf (const char *path);
+
 /* Runs the suite with Check's normal output; returns the process exit
  * status (EXIT_SUCCESS when every test passed). */
 int nt_test_run_suite (Suite *suite);

@@ -34,27 +34,6 @@ static const char *const small_study =
   "sweep_step=0.1\n";
 
 static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      GDir *d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d && (name = g_dir_read_name (d)))
-        {
-          char *p = g_build_filename (path, name, NULL);
-          rm_rf (p);
-          g_free (p);
-        }
-      if (d)
-        g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 setup (void)
 {
   reg = nt_test_registry ();
@@ -64,7 +43,7 @@ setup (void)
 static void
 teardown (void)
 {
-  rm_rf (tmpdir);
+  nt_test_rm_rf (tmpdir);
   g_free (tmpdir);
   nt_registry_free (reg);
 }

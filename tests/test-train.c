@@ -25,17 +25,7 @@ setup (void)
 static void
 teardown (void)
 {
-  GDir *d = g_dir_open (tmpdir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name (d)))
-    {
-      char *p = g_build_filename (tmpdir, name, NULL);
-      g_unlink (p);
-      g_free (p);
-    }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (tmpdir);
+  nt_test_rm_rf (tmpdir);
   g_free (tmpdir);
   nt_backend_free (be);
   nt_registry_free (reg);
