@@ -398,6 +398,32 @@ make_dirs (const char *path, GError **error)
   return TRUE;
 }
 
+/* TRUE when every key of `a` (but output and progress, which may change
+ * between a run and its resumption) has the same value in `b`. */
+static gboolean
+same_settings (GKeyFile *a, GKeyFile *b)
+{
+  gboolean same = TRUE;
+  char **groups = g_key_file_get_groups (a, NULL);
+  for (char **g = groups; same && *g; g++)
+    {
+      char **keys = g_key_file_get_keys (a, *g, NULL, NULL);
+      for (char **k = keys; same && k && *k; k++)
+        {
+          if (strcmp (*k, "output") == 0 || strcmp (*k, "progress") == 0)
+            continue;
+          char *va = g_key_file_get_value (a, *g, *k, NULL);
+          char *vb = g_key_file_get_value (b, *g, *k, NULL);
+          same = g_strcmp0 (va, vb) == 0;
+          g_free (va);
+          g_free (vb);
+        }
+      g_strfreev (keys);
+    }
+  g_strfreev (groups);
+  return same;
+}
+
 /* Writes config.ini, or checks that an existing one describes the same
  * study (the output key and progress may differ). */
 static gboolean
@@ -406,36 +432,30 @@ check_run_dir (NtExperiment *exp, GError **error)
   if (!make_dirs (exp->dir, error))
     return FALSE;
   char *path = run_path (exp, "config.ini");
-  char *mine = nt_experiment_to_ini (exp);
   gboolean ok = TRUE;
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
       GKeyFile *old = g_key_file_new ();
       g_key_file_set_list_separator (old, ';');
       ok = g_key_file_load_from_file (old, path, G_KEY_FILE_NONE, error);
-      if (ok)
+      if (ok && !(same_settings (exp->kf, old) && same_settings (old, exp->kf)))
         {
-          g_key_file_set_string (old, "study", "output", exp->dir);
-          g_key_file_set_value (old, "study", "progress",
-                                exp->progress ? "1" : "0");
-          char *theirs = g_key_file_to_data (old, NULL, NULL);
-          if (strcmp (theirs, mine) != 0)
-            {
-              g_set_error (error, NT_EXPERIMENT_ERROR,
-                           NT_EXPERIMENT_ERROR_MISMATCH,
-                           "%s holds a run of another configuration (see its "
-                           "config.ini); choose another output directory",
-                           exp->dir);
-              ok = FALSE;
-            }
-          g_free (theirs);
+          g_set_error (error, NT_EXPERIMENT_ERROR,
+                       NT_EXPERIMENT_ERROR_MISMATCH,
+                       "%s holds a run of another configuration (see its "
+                       "config.ini); choose another output directory",
+                       exp->dir);
+          ok = FALSE;
         }
       g_key_file_unref (old);
     }
   else
-    ok = g_file_set_contents (path, mine, -1, error);
+    {
+      char *mine = nt_experiment_to_ini (exp);
+      ok = g_file_set_contents (path, mine, -1, error);
+      g_free (mine);
+    }
   g_free (path);
-  g_free (mine);
   return ok;
 }
 
