@@ -33,7 +33,7 @@ tests_test_train_CFLAGS = $(NT_TEST_CFLAGS)
 tests_test_train_LDADD = $(NT_TEST_LDADD)
 
 # Benchmarks: built by 'make bench' (never by 'make check'), then run.
-EXTRA_PROGRAMS = tests/bench/bench-train
+EXTRA_PROGRAMS += tests/bench/bench-train
 tests_bench_bench_train_SOURCES = tests/bench/bench-train.c
 tests_bench_bench_train_LDADD = core/libnulltool.la $(GLIB_LIBS) -lm
 CLEANFILES += $(EXTRA_PROGRAMS)
