@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 
 /* Version of NtBackendOps; a backend built against another value is refused
  * when an instance is created. */
-#define NT_BACKEND_API_VERSION 1
+#define NT_BACKEND_API_VERSION 2
 
 #define NT_BACKEND_ERROR (nt_backend_error_quark ())
 GQuark nt_backend_error_quark (void);
@@ -168,6 +168,26 @@ struct _NtBackendOps {
   void (*perturb) (NtBackend *be, const NtBuffer *x, const NtBuffer *dir,
                    const float *eps, int rows, int cols, float lo, float hi,
                    NtBuffer *out);
+
+  /* Optional fused convolutions (API 2): NULL when a backend does not
+   * provide them, and the core then calls the separate ops above. They save
+   * whole passes over the activations, which cost as much as the GEMMs on a
+   * CPU.
+   * conv2d_forward_bias: y = act(conv(x, w) + b[k]), act = ReLU when `relu`,
+   * else the identity.
+   * conv2d_backward_bias: the backward of that: g = relu ? dy * (y > 0) : dy
+   * (y is the forward's output, dy is only read); db = sum of g over images
+   * and positions; dw = filter gradient of g; dx (NULL: skipped) = data
+   * gradient of g. All outputs overwritten. */
+  void (*conv2d_forward_bias) (NtBackend *be, const NtBuffer *x, NtDims xd,
+                               const NtBuffer *w, const NtBuffer *b,
+                               int out_c, const NtWindow *win, gboolean relu,
+                               NtBuffer *y);
+  void (*conv2d_backward_bias) (NtBackend *be, const NtBuffer *x,
+                                const NtBuffer *y, const NtBuffer *dy,
+                                const NtBuffer *w, NtDims xd, int out_c,
+                                const NtWindow *win, gboolean relu,
+                                NtBuffer *dw, NtBuffer *db, NtBuffer *dx);
 };
 
 /* Every backend instance starts with this header; the backend allocates a

@@ -88,6 +88,13 @@ conv2d_forward (NtLayer *l, NtBackend *be, const NtBuffer *x,
                 gboolean x_is_external, int n, gboolean training,
                 guint64 seed)
 {
+  if (be->ops->conv2d_forward_bias != NULL)
+    {
+      be->ops->conv2d_forward_bias (be, x, batch_dims (l->in, n),
+                                    l->param[0], l->param[1], l->out_c,
+                                    &l->win, l->fused_relu, l->y);
+      return l->y;
+    }
   be->ops->conv2d_forward (be, x, batch_dims (l->in, n), l->param[0],
                            l->out_c, &l->win, l->y);
   be->ops->bias_add (be, l->y, l->param[1], n, l->out_c,
@@ -100,6 +107,13 @@ conv2d_backward (NtLayer *l, NtBackend *be, const NtBuffer *dy, NtBuffer *dx)
 {
   NtDims xd = batch_dims (l->in, l->n);
 
+  if (be->ops->conv2d_backward_bias != NULL)
+    {
+      be->ops->conv2d_backward_bias (be, l->x_in, l->y, dy, l->param[0], xd,
+                                     l->out_c, &l->win, l->fused_relu,
+                                     l->grad[0], l->grad[1], dx);
+      return dx;
+    }
   be->ops->conv2d_backward_filter (be, l->x_in, dy, xd, l->out_c, &l->win,
                                    l->grad[0]);
   be->ops->bias_grad (be, dy, l->n, l->out_c, l->out.h * l->out.w,
@@ -225,6 +239,8 @@ relu_forward (NtLayer *l, NtBackend *be, const NtBuffer *x,
   /* The cast is safe: a non-external input is a buffer the network owns. */
   NtBuffer *y = x_is_external ? l->y : (NtBuffer *) x;
 
+  if (l->fused)
+    return x;  /* the conv2d before applied it */
   g_return_val_if_fail (y != NULL, NULL);
   be->ops->relu_forward (be, x, y, count);
   return y;
@@ -233,6 +249,8 @@ relu_forward (NtLayer *l, NtBackend *be, const NtBuffer *x,
 static const NtBuffer *
 relu_backward (NtLayer *l, NtBackend *be, const NtBuffer *dy, NtBuffer *dx)
 {
+  if (l->fused)
+    return dy;  /* the conv2d before applies the mask */
   if (dx == NULL)
     return NULL;
   be->ops->relu_backward (be, l->y_out, dy, dx,

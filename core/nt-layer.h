@@ -80,6 +80,13 @@ struct _NtLayer {
   const NtBuffer *y_out; /* the output produced (may be x_in or y) */
   int n;
   gboolean training;
+
+  /* Fusion (set by the network when the backend has fused convolutions):
+   * a conv2d with `fused_relu` applies the ReLU of the layer after it, in
+   * its forward and backward, and that relu layer has `fused` set and
+   * passes values and gradients through untouched. */
+  gboolean fused_relu;
+  gboolean fused;
 };
 
 /* Kind names: "conv2d", "maxpool", "dense", "relu", "dropout", "flatten". */

@@ -208,7 +208,20 @@ gboolean
 nt_network_add_relu (NtNetwork *net, GError **error)
 {
   g_return_val_if_fail (net != NULL, FALSE);
-  return append_layer (net, new_layer (net, NT_LAYER_RELU), error);
+  NtLayer *l = new_layer (net, NT_LAYER_RELU);
+  NtLayer *prev = net->layers->len
+                      ? g_ptr_array_index (net->layers, net->layers->len - 1)
+                      : NULL;
+  /* conv2d + relu run as one fused op when the backend has it */
+  gboolean fuse = prev != NULL && prev->kind == NT_LAYER_CONV2D
+                  && !prev->fused_relu
+                  && net->be->ops->conv2d_forward_bias != NULL
+                  && net->be->ops->conv2d_backward_bias != NULL;
+  if (!append_layer (net, l, error))
+    return FALSE;
+  if (fuse)
+    prev->fused_relu = l->fused = TRUE;
+  return TRUE;
 }
 
 gboolean

@@ -19,9 +19,15 @@
  * the two pools fight for the cores and cost about a third of the time on a
  * 2-core machine. The filter gradient is summed per thread, then the
  * partial sums are added in thread order, so results are deterministic for a
- * given thread count. With one thread (threads=1, a single image, or no
- * OpenMP) the whole batch is one range and OpenBLAS gets the instance's
- * thread count. The scratch arrays live in the instance and are reused. */
+ * given thread count. BLAS itself always runs single-threaded (see
+ * _nt_cpu_gemm_split). The scratch arrays live in the instance and are
+ * reused.
+ *
+ * Fusion. conv2d_forward_bias adds the bias and applies the ReLU while each
+ * block is scattered to NCHW, and conv2d_backward_bias masks, sums and
+ * gathers the gradient once for the bias, filter and data gradients: the
+ * separate bias, ReLU and gather passes over the activations cost about as
+ * much as the GEMMs on a small CPU. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -155,13 +161,6 @@ nt_thread_range (const NtConvGeom *g, int t, int team, gsize *lo, gsize *hi)
   *hi = g->n * (gsize) (t + 1) / (gsize) team;
 }
 
-/* Thread count for the BLAS calls of a convolution: one when the OpenMP
- * threads each run their own GEMM, otherwise the instance's. */
-static inline void
-nt_conv_blas_threads (const NtCpuBackend *cpu, const NtConvGeom *g)
-{
-  _nt_cpu_set_blas_threads (g->nth > 1 ? 1 : cpu->threads);
-}
 
 /* First output column `o` (of `out`) whose input column o*s - pad + j lies
  * at or after `lo`, clamped to [0, out]. */
@@ -260,8 +259,16 @@ nt_col2im (const NtConvGeom *g, const float *cols, gsize n0, gsize nb,
               if (ih_p < g->pt || ih_p - g->pt >= g->h)
                 continue;
               row = plane + (ih_p - g->pt) * g->w;
-              for (gsize o = lo; o < hi; o++)
-                row[o * g->sw + j - g->pl] += src[o];
+              if (g->sw == 1)
+                {
+                  /* contiguous: lets the compiler vectorise */
+                  float *d = row + j - g->pl;
+                  for (gsize o = lo; o < hi; o++)
+                    d[o] += src[o];
+                }
+              else
+                for (gsize o = lo; o < hi; o++)
+                  row[o * g->sw + j - g->pl] += src[o];
             }
         }
     }
@@ -301,10 +308,27 @@ nt_conv_scratch (NtCpuBackend *cpu, const NtConvGeom *g, float **cols,
   return *prod != NULL;
 }
 
+/* dst[i] = act(src[i] + bias) for one channel's `count` positions (dst ==
+ * src allowed). */
+static inline void
+nt_bias_act (float *dst, const float *src, gsize count, float bias,
+             gboolean relu)
+{
+  if (relu)
+    for (gsize i = 0; i < count; i++)
+      {
+        float v = src[i] + bias;
+        dst[i] = v > 0.0f ? v : 0.0f;
+      }
+  else
+    for (gsize i = 0; i < count; i++)
+      dst[i] = src[i] + bias;
+}
+
 void
-_nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
-                        const NtBuffer *w, int out_c, const NtWindow *win,
-                        NtBuffer *y)
+_nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
+                             const NtBuffer *w, const NtBuffer *b, int out_c,
+                             const NtWindow *win, gboolean relu, NtBuffer *y)
 {
   static const char op[] = "conv2d_forward";
   NtCpuBackend *cpu = NT_CPU (be);
@@ -314,10 +338,11 @@ _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
   if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
       || !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w)
       || !_nt_cpu_check_buf (cpu, op, "w", w, 0, g.k * g.crs)
+      || (b != NULL && !_nt_cpu_check_buf (cpu, op, "b", b, 0, g.k))
       || !_nt_cpu_check_buf (cpu, op, "y", y, 0, g.n * g.k * g.p)
       || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
     return;
-  nt_conv_blas_threads (cpu, &g);
+  _nt_cpu_set_blas_threads (1);
 
   NT_OMP (parallel num_threads (g.nth))
   {
@@ -331,16 +356,35 @@ _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
       {
         gsize nb = MIN (g.nb, hi - n0);
         int np = (int) (nb * g.p);
+        /* One image: its [K x P] block of y is the product itself. */
+        float *out = nb == 1 ? y->data + n0 * g.k * g.p : prod;
 
         nt_im2col (&g, x->data, n0, nb, cols);
-        /* One image: its [K x P] block of y is the product itself. */
         _nt_cpu_sgemm (FALSE, FALSE, (int) g.k, np, (int) g.crs, 1.0f,
-                       w->data, (int) g.crs, cols, np, 0.0f,
-                       nb == 1 ? y->data + n0 * g.k * g.p : prod, np);
-        if (nb > 1)
-          nt_reorder (&g, y->data, n0, nb, prod, TRUE);
+                       w->data, (int) g.crs, cols, np, 0.0f, out, np);
+        /* bias and activation while the block is in cache, on the way
+         * to NCHW */
+        for (gsize nn = 0; nn < nb; nn++)
+          for (gsize k = 0; k < g.k; k++)
+            {
+              float *dst = y->data + ((n0 + nn) * g.k + k) * g.p;
+              const float *src = out + k * (gsize) np + nn * g.p;
+
+              if (b != NULL || relu)
+                nt_bias_act (dst, src, g.p, b ? b->data[k] : 0.0f, relu);
+              else if (dst != src)
+                memcpy (dst, src, g.p * sizeof (float));
+            }
       }
   }
+}
+
+void
+_nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
+                        const NtBuffer *w, int out_c, const NtWindow *win,
+                        NtBuffer *y)
+{
+  _nt_cpu_conv2d_forward_bias (be, x, xd, w, NULL, out_c, win, FALSE, y);
 }
 
 void
@@ -359,7 +403,7 @@ _nt_cpu_conv2d_backward_data (NtBackend *be, const NtBuffer *dy,
       || !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w)
       || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
     return;
-  nt_conv_blas_threads (cpu, &g);
+  _nt_cpu_set_blas_threads (1);
 
   NT_OMP (parallel num_threads (g.nth))
   {
@@ -411,7 +455,7 @@ _nt_cpu_conv2d_backward_filter (NtBackend *be, const NtBuffer *x,
       && (part = _nt_cpu_scratch (cpu, &cpu->part, (g.nth - 1) * kcrs))
          == NULL)
     return;
-  nt_conv_blas_threads (cpu, &g);
+  _nt_cpu_set_blas_threads (1);
 
   NT_OMP (parallel num_threads (g.nth))
   {
@@ -449,6 +493,112 @@ _nt_cpu_conv2d_backward_filter (NtBackend *be, const NtBuffer *x,
       const float *src = part + (gsize) (t - 1) * kcrs;
       for (gsize i = 0; i < kcrs; i++)
         dw->data[i] += src[i];
+    }
+}
+
+/* The fused backward: per block, the gradient g (dy, masked by y > 0 for
+ * a ReLU) is gathered once and feeds the bias sum, the filter GEMM and the
+ * data GEMM; the columns of x are rebuilt in `cols` for the filter GEMM,
+ * which the data GEMM then overwrites. Per-thread partial sums of dw and db
+ * are added in thread order, as in backward_filter. */
+void
+_nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
+                              const NtBuffer *y, const NtBuffer *dy,
+                              const NtBuffer *w, NtDims xd, int out_c,
+                              const NtWindow *win, gboolean relu,
+                              NtBuffer *dw, NtBuffer *db, NtBuffer *dx)
+{
+  static const char op[] = "conv2d_backward_bias";
+  NtCpuBackend *cpu = NT_CPU (be);
+  NtConvGeom g;
+  float *cols_all, *prod_all, *part = NULL;
+  gsize kcrs, stride;
+  int team = 1;
+
+  if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
+      || !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w)
+      || (relu && !_nt_cpu_check_buf (cpu, op, "y", y, 0, g.n * g.k * g.p))
+      || !_nt_cpu_check_buf (cpu, op, "dy", dy, 0, g.n * g.k * g.p)
+      || !_nt_cpu_check_buf (cpu, op, "w", w, 0, g.k * g.crs)
+      || !_nt_cpu_check_buf (cpu, op, "dw", dw, 0, g.k * g.crs)
+      || !_nt_cpu_check_buf (cpu, op, "db", db, 0, g.k)
+      || (dx != NULL
+          && !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w))
+      || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
+    return;
+  kcrs = g.k * g.crs;
+  stride = kcrs + g.k;   /* one thread's partial dw then db */
+  /* Thread 0 accumulates straight into dw and db, the others into part. */
+  if (g.nth > 1
+      && (part = _nt_cpu_scratch (cpu, &cpu->part, (g.nth - 1) * stride))
+         == NULL)
+    return;
+  _nt_cpu_set_blas_threads (1);
+
+  NT_OMP (parallel num_threads (g.nth))
+  {
+    int t = nt_thread_num ();
+    float *cols = cols_all + (gsize) t * g.crs * g.nb * g.p;
+    float *prod = prod_all + (gsize) t * g.k * g.nb * g.p;
+    float *acc = t == 0 ? dw->data : part + (gsize) (t - 1) * stride;
+    float *bacc = t == 0 ? db->data : acc + kcrs;
+    gsize lo, hi;
+
+    if (t == 0)
+      team = nt_team_size ();
+    nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
+    memset (bacc, 0, g.k * sizeof (float));
+    for (gsize n0 = lo; n0 < hi; n0 += g.nb)
+      {
+        gsize nb = MIN (g.nb, hi - n0);
+        int np = (int) (nb * g.p);
+
+        /* gather g into prod [K x nb*P], summing the bias gradient */
+        for (gsize nn = 0; nn < nb; nn++)
+          for (gsize k = 0; k < g.k; k++)
+            {
+              gsize at = ((n0 + nn) * g.k + k) * g.p;
+              const float *src = dy->data + at;
+              float *dst = prod + k * (gsize) np + nn * g.p;
+              float sum = 0.0f;
+
+              if (relu)
+                {
+                  const float *yv = y->data + at;
+                  for (gsize i = 0; i < g.p; i++)
+                    {
+                      float v = yv[i] > 0.0f ? src[i] : 0.0f;
+                      dst[i] = v;
+                      sum += v;
+                    }
+                }
+              else
+                for (gsize i = 0; i < g.p; i++)
+                  sum += (dst[i] = src[i]);
+              bacc[k] += sum;
+            }
+        nt_im2col (&g, x->data, n0, nb, cols);
+        /* The first block of a thread overwrites, later ones add. */
+        _nt_cpu_sgemm (FALSE, TRUE, (int) g.k, (int) g.crs, np, 1.0f, prod,
+                       np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
+                       (int) g.crs);
+        if (dx != NULL)
+          {
+            _nt_cpu_sgemm (TRUE, FALSE, (int) g.crs, np, (int) g.k, 1.0f,
+                           w->data, (int) g.crs, prod, np, 0.0f, cols, np);
+            nt_col2im (&g, cols, n0, nb, dx->data);
+          }
+      }
+  }
+  /* Every thread had at least one image (team <= nth <= n); add the
+   * partial sums in thread order. */
+  for (int t = 1; t < team; t++)
+    {
+      const float *src = part + (gsize) (t - 1) * stride;
+      for (gsize i = 0; i < kcrs; i++)
+        dw->data[i] += src[i];
+      for (gsize i = 0; i < g.k; i++)
+        db->data[i] += src[kcrs + i];
     }
 }
 
@@ -538,6 +688,23 @@ _nt_cpu_maxpool_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
       const float *plane = x->data + t * hw;
       float *out = y->data + t * oh * ow;
 
+      if (win->kh == 2 && win->kw == 2 && win->stride_h == 2
+          && win->stride_w == 2)
+        {
+          /* the paper's pooling; the first maximum of a window is its
+           * value, so no index is needed */
+          for (gsize r = 0; r < oh; r++)
+            {
+              const float *r0 = plane + 2 * r * xd.w, *r1 = r0 + xd.w;
+              for (gsize c = 0; c < ow; c++)
+                {
+                  float a = MAX (r0[2 * c], r0[2 * c + 1]);
+                  float b = MAX (r1[2 * c], r1[2 * c + 1]);
+                  out[r * ow + c] = MAX (a, b);
+                }
+            }
+          continue;
+        }
       for (gsize r = 0; r < oh; r++)
         for (gsize c = 0; c < ow; c++)
           out[r * ow + c] = plane[nt_window_argmax (plane, xd.w,

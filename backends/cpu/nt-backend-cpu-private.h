@@ -85,6 +85,13 @@ void _nt_cpu_sgemm (gboolean trans_a, gboolean trans_b, int m, int n, int k,
                     float alpha, const float *a, int lda, const float *b,
                     int ldb, float beta, float *c, int ldc);
 
+/* Row-major C[m x n] = alpha op(A) op(B) + beta C with dense leading
+ * dimensions, on up to `threads` OpenMP threads, each calling a
+ * single-threaded BLAS on its block of C. */
+void _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b,
+                         int m, int n, int k, float alpha, const float *a,
+                         const float *b, float beta, float *c);
+
 /* Operations of nt-backend-cpu-conv.c (see NtBackendOps for contracts). */
 void _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
                              const NtBuffer *w, int out_c,
@@ -95,6 +102,16 @@ void _nt_cpu_conv2d_backward_data (NtBackend *be, const NtBuffer *dy,
 void _nt_cpu_conv2d_backward_filter (NtBackend *be, const NtBuffer *x,
                                      const NtBuffer *dy, NtDims xd, int out_c,
                                      const NtWindow *win, NtBuffer *dw);
+void _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x,
+                                  NtDims xd, const NtBuffer *w,
+                                  const NtBuffer *b, int out_c,
+                                  const NtWindow *win, gboolean relu,
+                                  NtBuffer *y);
+void _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
+                                   const NtBuffer *y, const NtBuffer *dy,
+                                   const NtBuffer *w, NtDims xd, int out_c,
+                                   const NtWindow *win, gboolean relu,
+                                   NtBuffer *dw, NtBuffer *db, NtBuffer *dx);
 void _nt_cpu_maxpool_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
                               const NtWindow *win, NtBuffer *y);
 void _nt_cpu_maxpool_backward (NtBackend *be, const NtBuffer *x,

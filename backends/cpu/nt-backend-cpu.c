@@ -306,9 +306,56 @@ nt_cpu_gemm (NtBackend *be, gboolean trans_a, gboolean trans_b, int m, int n,
         c->data[i] = beta == 0.0f ? 0.0f : beta * c->data[i];
       return;
     }
-  _nt_cpu_set_blas_threads (cpu->threads);
-  _nt_cpu_sgemm (trans_a, trans_b, m, n, k, alpha, a->data, trans_a ? m : k,
-                 b->data, trans_b ? k : n, beta, c->data, n);
+  _nt_cpu_gemm_split (cpu->threads, trans_a, trans_b, m, n, k, alpha,
+                      a->data, b->data, beta, c->data);
+}
+
+/* Smallest product (m*n*k) worth splitting over threads. */
+#define NT_CPU_GEMM_SPLIT_MIN (64 * 64 * 64)
+
+void
+_nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b, int m,
+                    int n, int k, float alpha, const float *a,
+                    const float *b, float beta, float *c)
+{
+  int lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  gboolean split_n = n >= m;
+  int len = split_n ? n : m;
+  int team = threads;
+
+  /* BLAS runs single-threaded everywhere; the threads split C into column
+   * (or row) blocks, a multiple of 16 wide so each block starts on a cache
+   * line. OpenBLAS's own threads spin (sched_yield) after each call and
+   * took the cores from the OpenMP loops that follow. */
+  _nt_cpu_set_blas_threads (1);
+  if ((double) m * n * k < NT_CPU_GEMM_SPLIT_MIN || len < 32)
+    team = 1;
+  team = MIN (team, len / 16);
+  if (team <= 1)
+    {
+      _nt_cpu_sgemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                     c, n);
+      return;
+    }
+  NT_OMP (parallel for num_threads (team) schedule (static, 1))
+  for (int t = 0; t < team; t++)
+    {
+      int lo = (int) ((gint64) len * t / team) & ~15;
+      int hi = t + 1 == team ? len : (int) ((gint64) len * (t + 1) / team) & ~15;
+
+      if (hi <= lo)
+        continue;
+      if (split_n)
+        /* C[:, lo:hi] = op(A) * op(B)[:, lo:hi] */
+        _nt_cpu_sgemm (trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
+                       trans_b ? b + (gsize) lo * k : b + lo, ldb, beta,
+                       c + lo, n);
+      else
+        /* C[lo:hi, :] = op(A)[lo:hi, :] * op(B) */
+        _nt_cpu_sgemm (trans_a, trans_b, hi - lo, n, k, alpha,
+                       trans_a ? a + lo : a + (gsize) lo * k, lda, b, ldb,
+                       beta, c + (gsize) lo * n, n);
+    }
 }
 
 /* ---- instance --------------------------------------------------------- */
@@ -369,6 +416,8 @@ static const NtBackendOps nt_cpu_ops = {
   .scale_add = _nt_cpu_scale_add,
   .clip = _nt_cpu_clip,
   .perturb = _nt_cpu_perturb,
+  .conv2d_forward_bias = _nt_cpu_conv2d_forward_bias,
+  .conv2d_backward_bias = _nt_cpu_conv2d_backward_bias,
 };
 
 static const NtOptionSpec nt_cpu_options[] = {
