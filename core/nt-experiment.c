@@ -34,6 +34,7 @@ struct _NtExperiment {
   gint64 steps_per_epoch;
   double lr;
   gint64 seed;
+  int jobs;                      /* models trained at once; 0: automatic */
   gboolean progress;
   /* [attack] */
   char *attack_sel;
@@ -68,8 +69,8 @@ config_error (GError **error, const char *fmt, ...)
 /* The keys each group accepts: anything else in a file is a mistake. */
 static const char *const study_keys[] = {
   "name", "dataset", "model", "types", "p_null", "sets", "first_set",
-  "epochs", "steps_per_epoch", "batch", "lr", "seed", "backend", "output",
-  "progress", NULL
+  "epochs", "steps_per_epoch", "batch", "lr", "seed", "backend", "jobs",
+  "output", "progress", NULL
 };
 static const char *const attack_keys[] = {
   "attack", "protocols", "images_per_set", "search", "resolution",
@@ -263,6 +264,9 @@ nt_experiment_load (NtRegistry *registry, const char *ini_path,
       || !get_int (exp->kf, "study", "progress", 1, 0, 1, &v, error))
     goto fail;
   exp->progress = v != 0;
+  if (!get_int (exp->kf, "study", "jobs", 0, 0, 64, &v, error))
+    goto fail;
+  exp->jobs = (int) v;
   char *out = get_string (exp->kf, "study", "output", "runs/study");
   exp->dir = out;
 
@@ -398,8 +402,9 @@ make_dirs (const char *path, GError **error)
   return TRUE;
 }
 
-/* TRUE when every key of `a` (but output and progress, which may change
- * between a run and its resumption) has the same value in `b`. */
+/* TRUE when every key of `a` (but output, progress and jobs, which may
+ * change between a run and its resumption without changing any result) has
+ * the same value in `b`. */
 static gboolean
 same_settings (GKeyFile *a, GKeyFile *b)
 {
@@ -410,7 +415,8 @@ same_settings (GKeyFile *a, GKeyFile *b)
       char **keys = g_key_file_get_keys (a, *g, NULL, NULL);
       for (char **k = keys; same && k && *k; k++)
         {
-          if (strcmp (*k, "output") == 0 || strcmp (*k, "progress") == 0)
+          if (strcmp (*k, "output") == 0 || strcmp (*k, "progress") == 0
+              || strcmp (*k, "jobs") == 0)
             continue;
           char *va = g_key_file_get_value (a, *g, *k, NULL);
           char *vb = g_key_file_get_value (b, *g, *k, NULL);
@@ -425,7 +431,7 @@ same_settings (GKeyFile *a, GKeyFile *b)
 }
 
 /* Writes config.ini, or checks that an existing one describes the same
- * study (the output key and progress may differ). */
+ * study (output, progress and jobs may differ). */
 static gboolean
 check_run_dir (NtExperiment *exp, GError **error)
 {
@@ -461,8 +467,12 @@ check_run_dir (NtExperiment *exp, GError **error)
 
 /* --- training grid ------------------------------------------------------ */
 
+/* Trains model `type` of `set` on `be` (the runner's backend, or a job's
+ * own) unless an earlier run finished it. `progress`: bars for this model
+ * (off when several models train at once). */
 static gboolean
-train_one (NtExperiment *exp, int set, const char *type, GError **error)
+train_one (NtExperiment *exp, NtBackend *be, int set, const char *type,
+           gboolean progress, GError **error)
 {
   char *dir = run_path (exp, "models/set-%02d", set);
   char *done = g_strdup_printf ("%s/%s.done", dir, type);
@@ -476,15 +486,15 @@ train_one (NtExperiment *exp, int set, const char *type, GError **error)
   ok = make_dirs (dir, error)
        && (mix = nt_null_mix_new (exp->registry, type, exp->p_null, exp->ds,
                                   error)) != NULL
-       && (net = nt_model_build (exp->registry, exp->be, exp->model,
+       && (net = nt_model_build (exp->registry, be, exp->model,
                                  exp->ds->channels, exp->ds->height,
                                  exp->ds->width, exp->ds->n_classes + 1,
                                  error)) != NULL;
   if (!ok)
     goto out;
   if (exp->progress)
-    fprintf (stderr, "set %d, model %s (nulls '%s')\n", set, type,
-             nt_null_mix_name (mix));
+    fprintf (stderr, "set %d, model %s (nulls '%s')%s\n", set, type,
+             nt_null_mix_name (mix), progress ? "" : ": training");
   /* one initialisation for every model of a set, as in the study */
   nt_network_init_glorot (net, nt_rng_key (exp->seed, set, "init"));
   char set_text[16], p_text[32];
@@ -506,12 +516,12 @@ train_one (NtExperiment *exp, int set, const char *type, GError **error)
   cfg.checkpoint_path = ckpt;
   cfg.history_path = hist;
   cfg.meta = meta;
-  cfg.progress = exp->progress;
+  cfg.progress = progress;
   if (!(ok = nt_train (net, exp->ds, &cfg, NULL, error)))
     goto out;
   /* the kept model is the best-validation one: score that */
   NtEvalResult r;
-  ok = (best = nt_model_file_load (exp->registry, exp->be, ckpt, NULL,
+  ok = (best = nt_model_file_load (exp->registry, be, ckpt, NULL,
                                    error)) != NULL
        && nt_evaluate (best, exp->ds, NT_SPLIT_TEST, 0, cfg.nulls,
                        nt_rng_key (exp->seed, set, "test-nulls"), &r, error);
@@ -520,6 +530,9 @@ train_one (NtExperiment *exp, int set, const char *type, GError **error)
   char *marker = g_strdup_printf ("[model]\ntest_accuracy=%.6f\n"
                                   "null_recognised=%.6f\n", r.digit_accuracy,
                                   r.n_null ? r.null_recognised : NAN);
+  if (exp->progress && !progress)
+    fprintf (stderr, "set %d, model %s: done, test accuracy %.2f %%\n", set,
+             type, 100.0 * r.digit_accuracy);
   nt_eval_result_clear (&r);
   ok = g_file_set_contents (done, marker, -1, error);
   g_free (marker);
@@ -532,6 +545,117 @@ out:
   g_free (ckpt);
   g_free (hist);
   return ok;
+}
+
+/* The training grid on `jobs` threads, each with its own backend instance
+ * (opened from the run's selection) taking the next untrained model. Every
+ * model's random draws depend only on (seed, set, type), so the models are
+ * the same as when they are trained one after another. The first failure
+ * stops the others after their current model. */
+typedef struct {
+  NtExperiment *exp;
+  GPtrArray *todo;          /* "set\ttype" strings */
+  gint next;                /* index of the next task (atomic) */
+  gint failed;              /* set once a job has failed (atomic) */
+  GMutex lock;
+  GError *error;            /* the first failure */
+} TrainGrid;
+
+static gpointer
+train_job (gpointer data)
+{
+  TrainGrid *grid = data;
+  GError *local = NULL;
+  NtBackend *be = nt_backend_open (grid->exp->registry,
+                                   grid->exp->backend_sel, &local);
+  while (be != NULL && !g_atomic_int_get (&grid->failed))
+    {
+      guint i = (guint) g_atomic_int_add (&grid->next, 1);
+      if (i >= grid->todo->len)
+        break;
+      char **task = g_strsplit (g_ptr_array_index (grid->todo, i), "\t", 2);
+      gboolean ok = train_one (grid->exp, be, atoi (task[0]), task[1], FALSE,
+                               &local);
+      g_strfreev (task);
+      if (!ok)
+        break;
+    }
+  if (local != NULL)
+    {
+      g_mutex_lock (&grid->lock);
+      if (grid->error == NULL)
+        grid->error = local;
+      else
+        g_error_free (local);
+      g_mutex_unlock (&grid->lock);
+      g_atomic_int_set (&grid->failed, 1);
+    }
+  nt_backend_free (be);
+  return NULL;
+}
+
+/* The number of models to train at once: [study] jobs, or automatically
+ * one per model of a set on a GPU (small networks leave most of it idle)
+ * and one on the CPU (whose backend already uses every core). */
+static int
+grid_jobs (const NtExperiment *exp, guint pending)
+{
+  int jobs = exp->jobs;
+  if (jobs == 0)
+    jobs = strcmp (nt_backend_name (exp->be), "cpu") == 0
+               ? 1 : (int) MIN (g_strv_length (exp->types), 8);
+  return (int) MIN ((guint) jobs, MAX (pending, 1));
+}
+
+static gboolean
+train_grid (NtExperiment *exp, GError **error)
+{
+  TrainGrid grid = { .exp = exp, .todo = g_ptr_array_new_with_free_func (g_free) };
+  gboolean ok = TRUE;
+
+  for (int s = 0; s < exp->sets; s++)
+    for (char **t = exp->types; *t; t++)
+      {
+        char *done = run_path (exp, "models/set-%02d/%s.done",
+                               exp->first_set + s, *t);
+        if (!g_file_test (done, G_FILE_TEST_EXISTS))
+          g_ptr_array_add (grid.todo, g_strdup_printf ("%d\t%s",
+                                                       exp->first_set + s,
+                                                       *t));
+        g_free (done);
+      }
+  int jobs = grid_jobs (exp, grid.todo->len);
+  if (jobs <= 1)
+    {
+      for (guint i = 0; ok && i < grid.todo->len; i++)
+        {
+          char **task = g_strsplit (g_ptr_array_index (grid.todo, i), "\t",
+                                    2);
+          ok = train_one (exp, exp->be, atoi (task[0]), task[1],
+                          exp->progress, error);
+          g_strfreev (task);
+        }
+      g_ptr_array_unref (grid.todo);
+      return ok;
+    }
+  if (exp->progress)
+    fprintf (stderr, "training %u models, %d at a time\n", grid.todo->len,
+             jobs);
+  g_mutex_init (&grid.lock);
+  GThread **threads = g_new (GThread *, jobs);
+  for (int j = 0; j < jobs; j++)
+    threads[j] = g_thread_new ("nt-train-job", train_job, &grid);
+  for (int j = 0; j < jobs; j++)
+    g_thread_join (threads[j]);
+  g_free (threads);
+  g_mutex_clear (&grid.lock);
+  g_ptr_array_unref (grid.todo);
+  if (grid.error != NULL)
+    {
+      g_propagate_error (error, grid.error);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* --- attack protocol ----------------------------------------------------- */
@@ -879,10 +1003,8 @@ nt_experiment_run (NtExperiment *exp, GError **error)
 {
   if (!check_run_dir (exp, error))
     return FALSE;
-  for (int s = 0; s < exp->sets; s++)
-    for (char **t = exp->types; *t; t++)
-      if (!train_one (exp, exp->first_set + s, *t, error))
-        return FALSE;
+  if (!train_grid (exp, error))
+    return FALSE;
   gsize stream = 0;
   for (int s = 0; exp->images_per_set > 0 && s < exp->sets; s++)
     if (!attack_set (exp, exp->first_set + s, &stream, error))

@@ -123,6 +123,7 @@ START_TEST (test_bad_study_values_refused)
     { "study.backend=gpu", "gpu" },
     { "study.p_null=1.5", "p_null" },
     { "study.sets=0", "sets" },
+    { "study.jobs=65", "jobs" },
     { "study.colour=red", "colour" },
     { "nodot=1", "group.key=value" },
   };
@@ -237,6 +238,69 @@ START_TEST (test_kill_and_resume_same_results)
 }
 END_TEST
 
+/* Byte-identical file `rel` in two run directories. */
+static void
+expect_same_file (const char *a_dir, const char *b_dir, const char *rel)
+{
+  char *pa = g_build_filename (a_dir, rel, NULL);
+  char *pb = g_build_filename (b_dir, rel, NULL);
+  char *a = NULL, *b = NULL;
+  gsize na = 0, nb = 0;
+
+  ck_assert_msg (g_file_get_contents (pa, &a, &na, NULL), "%s", pa);
+  ck_assert_msg (g_file_get_contents (pb, &b, &nb, NULL), "%s", pb);
+  ck_assert_msg (na == nb && memcmp (a, b, na) == 0, "%s differs", rel);
+  g_free (a);
+  g_free (b);
+  g_free (pa);
+  g_free (pb);
+}
+
+/* Models trained several at once (each job its own backend instance and
+ * thread) are the same, bit for bit, as models trained one by one; a run
+ * started with one jobs value resumes with another. */
+START_TEST (test_jobs_same_results)
+{
+  char *ini = write_ini ("study.ini", small_study);
+  char *one = g_build_filename (tmpdir, "one", NULL);
+  char *many = g_build_filename (tmpdir, "many", NULL);
+  const char *ov[] = { "study.jobs=4", NULL };
+  GError *error = NULL;
+
+  NtExperiment *exp = load (ini, one, &error);
+  ck_assert_msg (exp && nt_experiment_run (exp, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (exp);
+  exp = nt_experiment_load (reg, ini, ov, &error);
+  ck_assert_msg (exp != NULL, "%s", error ? error->message : "");
+  nt_experiment_set_dir (exp, many);
+  ck_assert_msg (nt_experiment_run (exp, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (exp);
+
+  for (int set = 0; set < 2; set++)
+    for (const char *const *t = (const char *const[]) { "baseline", "u", "s",
+                                                          NULL };
+         *t; t++)
+      {
+        char *rel = g_strdup_printf ("models/set-%02d/%s.ckpt", set, *t);
+        expect_same_file (one, many, rel);
+        g_free (rel);
+      }
+  expect_same_file (one, many, "results/sweep.csv");
+  expect_same_file (one, many, "results/per-sample.csv");
+
+  /* resuming the finished run with jobs=1 is the same configuration */
+  exp = load (ini, many, &error);
+  ck_assert_msg (exp && nt_experiment_run (exp, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (exp);
+  g_free (ini);
+  g_free (one);
+  g_free (many);
+}
+END_TEST
+
 /* The summaries agree with the raw counts they come from. */
 START_TEST (test_summaries_add_up)
 {
@@ -312,6 +376,7 @@ main (void)
   tcase_add_test (tc, test_bad_study_values_refused);
   tcase_add_test (tc, test_kill_and_resume_same_results);
   tcase_add_test (tc, test_summaries_add_up);
+  tcase_add_test (tc, test_jobs_same_results);
   suite_add_tcase (s, tc);
   return nt_test_run_suite (s);
 }

@@ -28,7 +28,7 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
   char *model = NULL, *types = NULL, *attack = NULL, *backend = NULL;
   char *protocols = NULL;
   char **sets_kv = NULL;
-  int sets = 0, epochs = 0, images = -1, steps = -1;
+  int sets = 0, epochs = 0, images = -1, steps = -1, jobs = -1;
   gint64 seed = -1;
   gboolean no_plot = FALSE, quiet = FALSE;
   const GOptionEntry entries[] = {
@@ -49,6 +49,9 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
       "transfer, whitebox or transfer;whitebox", "LIST" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend,
       "backend selection (auto, cpu, cuda)", "SEL" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+      "models trained at once, each on its own backend instance (0: one "
+      "per model of a set on a GPU, 1 on the CPU)", "N" },
     { "sets", 0, 0, G_OPTION_ARG_INT, &sets, "number of sets", "N" },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "epochs per model", "N" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "steps per epoch", "N" },
@@ -133,6 +136,8 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
     g_ptr_array_add (ov, g_strconcat ("study.types=", types, NULL));
   if (backend)
     g_ptr_array_add (ov, g_strconcat ("study.backend=", backend, NULL));
+  if (jobs >= 0)
+    g_ptr_array_add (ov, g_strdup_printf ("study.jobs=%d", jobs));
   if (attack)
     g_ptr_array_add (ov, g_strconcat ("attack.attack=", attack, NULL));
   if (protocols)
