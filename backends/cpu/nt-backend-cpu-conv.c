@@ -67,7 +67,7 @@ nt_conv_geom (NtCpuBackend *cpu, const char *op, NtDims xd, int out_c,
               const NtWindow *win, NtConvGeom *g)
 {
   int oh, ow;
-  gsize crs_p, per_thread;
+  gsize per_thread;
 
   if (!_nt_cpu_check_dims (cpu, op, xd, FALSE))
     return FALSE;
@@ -105,14 +105,15 @@ nt_conv_geom (NtCpuBackend *cpu, const char *op, NtDims xd, int out_c,
   g->ow = ow;
   g->p = g->oh * g->ow;
   g->crs = g->c * g->kh * g->kw;
-  crs_p = g->crs * g->p;
 #ifdef _OPENMP
   g->nth = (int) MIN ((gsize) cpu->threads, g->n);
 #else
   g->nth = 1;
 #endif
   per_thread = (g->n + g->nth - 1) / g->nth;
-  g->nb = MIN (MAX (NT_CPU_BLOCK_FLOATS / crs_p, 1), per_thread);
+  /* the block bounds both the columns and the product (K x positions) */
+  g->nb = MIN (MAX (NT_CPU_BLOCK_FLOATS / (MAX (g->crs, g->k) * g->p), 1),
+               per_thread);
   /* BLAS dimensions are int; whole-tensor and scratch sizes must fit a
    * gsize. */
   if (g->crs > INT_MAX || g->k > INT_MAX || g->p > INT_MAX / g->nb
@@ -308,11 +309,13 @@ nt_conv_scratch (NtCpuBackend *cpu, const NtConvGeom *g, float **cols,
   return *prod != NULL;
 }
 
-/* dst[i] = act(src[i] + bias) for one channel's `count` positions (dst ==
- * src allowed). */
+/* dst[i] = act(src[i] + bias) for one channel's `count` positions, dst
+ * and src distinct. `restrict`, and the in-place twin below, let the
+ * compiler vectorise without a runtime overlap check (which fails, and
+ * falls back to scalar code, when dst == src). */
 static inline void
-nt_bias_act (float *dst, const float *src, gsize count, float bias,
-             gboolean relu)
+nt_bias_act (float *restrict dst, const float *restrict src, gsize count,
+             float bias, gboolean relu)
 {
   if (relu)
     for (gsize i = 0; i < count; i++)
@@ -323,6 +326,49 @@ nt_bias_act (float *dst, const float *src, gsize count, float bias,
   else
     for (gsize i = 0; i < count; i++)
       dst[i] = src[i] + bias;
+}
+
+/* dst[i] = y[i] > 0 ? g[i] : 0 (the ReLU's backward). */
+static inline void
+nt_relu_mask (float *restrict dst, const float *restrict g,
+              const float *restrict y, gsize count)
+{
+  for (gsize i = 0; i < count; i++)
+    dst[i] = y[i] > 0.0f ? g[i] : 0.0f;
+}
+
+/* Sum of `count` floats in 16 interleaved partial sums, which the compiler
+ * can keep in vector registers (a single running sum cannot be vectorised
+ * without reassociating). */
+static inline float
+nt_sum (const float *x, gsize count)
+{
+  float part[16] = { 0 }, sum = 0.0f;
+  gsize i = 0;
+
+  for (; i + 16 <= count; i += 16)
+    for (int j = 0; j < 16; j++)
+      part[j] += x[i + j];
+  for (; i < count; i++)
+    sum += x[i];
+  for (int j = 0; j < 16; j++)
+    sum += part[j];
+  return sum;
+}
+
+/* x[i] = act(x[i] + bias). */
+static inline void
+nt_bias_act_inplace (float *x, gsize count, float bias, gboolean relu)
+{
+  if (relu)
+    for (gsize i = 0; i < count; i++)
+      {
+        float v = x[i] + bias;
+        x[i] = v > 0.0f ? v : 0.0f;
+      }
+  else
+    for (gsize i = 0; i < count; i++)
+      x[i] += bias;
 }
 
 void
@@ -370,9 +416,16 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
               float *dst = y->data + ((n0 + nn) * g.k + k) * g.p;
               const float *src = out + k * (gsize) np + nn * g.p;
 
-              if (b != NULL || relu)
-                nt_bias_act (dst, src, g.p, b ? b->data[k] : 0.0f, relu);
-              else if (dst != src)
+              float bias = b ? b->data[k] : 0.0f;
+
+              if (dst == src)
+                {
+                  if (b != NULL || relu)
+                    nt_bias_act_inplace (dst, g.p, bias, relu);
+                }
+              else if (b != NULL || relu)
+                nt_bias_act (dst, src, g.p, bias, relu);
+              else
                 memcpy (dst, src, g.p * sizeof (float));
             }
       }
@@ -560,22 +613,11 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
               gsize at = ((n0 + nn) * g.k + k) * g.p;
               const float *src = dy->data + at;
               float *dst = prod + k * (gsize) np + nn * g.p;
-              float sum = 0.0f;
-
               if (relu)
-                {
-                  const float *yv = y->data + at;
-                  for (gsize i = 0; i < g.p; i++)
-                    {
-                      float v = yv[i] > 0.0f ? src[i] : 0.0f;
-                      dst[i] = v;
-                      sum += v;
-                    }
-                }
+                nt_relu_mask (dst, src, y->data + at, g.p);
               else
-                for (gsize i = 0; i < g.p; i++)
-                  sum += (dst[i] = src[i]);
-              bacc[k] += sum;
+                memcpy (dst, src, g.p * sizeof (float));
+              bacc[k] += nt_sum (dst, g.p);
             }
         nt_im2col (&g, x->data, n0, nb, cols);
         /* The first block of a thread overwrites, later ones add. */
@@ -742,6 +784,30 @@ _nt_cpu_maxpool_backward (NtBackend *be, const NtBuffer *x,
       float *d = dx->data + t * hw;
 
       memset (d, 0, hw * sizeof (float));
+      if (win->kh == 2 && win->kw == 2 && win->stride_h == 2
+          && win->stride_w == 2)
+        {
+          /* the paper's pooling: disjoint windows, the first maximum in
+           * the order (0,0) (0,1) (1,0) (1,1) takes the gradient */
+          for (gsize r = 0; r < oh; r++)
+            {
+              const float *r0 = plane + 2 * r * xd.w, *r1 = r0 + xd.w;
+              float *d0 = d + 2 * r * xd.w, *d1 = d0 + xd.w;
+              for (gsize c = 0; c < ow; c++)
+                {
+                  float a = r0[2 * c], b = r0[2 * c + 1];
+                  float e = r1[2 * c], f = r1[2 * c + 1];
+                  float top = MAX (a, b), bottom = MAX (e, f);
+                  float v = g[r * ow + c];
+
+                  if (top >= bottom)
+                    d0[2 * c + (b > a)] = v;
+                  else
+                    d1[2 * c + (f > e)] = v;
+                }
+            }
+          continue;
+        }
       for (gsize r = 0; r < oh; r++)
         for (gsize c = 0; c < ow; c++)
           d[nt_window_argmax (plane, xd.w, r * win->stride_h,
