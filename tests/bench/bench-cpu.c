@@ -276,7 +276,8 @@ run_pytorch (const char *script, int steps, int threads, const char *dir,
   if (!g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
                      &out, NULL, &status, &error))
     {
-      *why = g_strdup_printf ("%s: %s", python, error->message);
+      *why = g_strdup_printf ("not installed (apt-get install python3-torch "
+                              "python3-numpy): %s", error->message);
       g_error_free (error);
     }
   else
