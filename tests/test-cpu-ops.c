@@ -502,6 +502,69 @@ START_TEST (test_conv_random)
 }
 END_TEST
 
+/* The same Winograd shapes with winograd=false (im2col + GEMM) and true
+ * agree with each other to float rounding (and each with the reference in
+ * test_conv_chunked). */
+START_TEST (test_conv_winograd_vs_im2col)
+{
+  static const char *const sel[2] = { "cpu:threads=2,winograd=false",
+                                      "cpu:threads=2,winograd=true" };
+  NtDims xd = { 4, 16, 12, 11 };
+  NtWindow win = { 3, 3, 1, 1, 1, 1, 0, 2 };
+  int k = 12, oh = nt_window_out_h (&win, xd.h);
+  int ow = nt_window_out_w (&win, xd.w);
+  gsize nx = (gsize) xd.n * xd.c * xd.h * xd.w, nw = (gsize) k * xd.c * 9;
+  gsize ny = (gsize) xd.n * k * oh * ow;
+  GRand *r = g_rand_new_with_seed (43);
+  float *x = rand_array (r, nx, -1, 1), *w = rand_array (r, nw, -1, 1);
+  float *b = rand_array (r, k, -1, 1), *dy = rand_array (r, ny, -1, 1);
+  float *out[2][4];
+
+  reg = nt_test_registry ();
+  for (int v = 0; v < 2; v++)
+    {
+      be = nt_test_backend (reg, sel[v]);
+      NtBuffer *bx = buf_new (x, nx), *bw = buf_new (w, nw);
+      NtBuffer *bb = buf_new (b, k), *bdy = buf_new (dy, ny);
+      NtBuffer *by = buf_nan (ny), *bdx = buf_nan (nx), *bdw = buf_nan (nw);
+      NtBuffer *bdb = buf_nan (k);
+
+      be->ops->conv2d_forward_bias (be, bx, xd, bw, bb, k, &win, TRUE, by);
+      be->ops->conv2d_backward_bias (be, bx, by, bdy, bw, xd, k, &win, TRUE,
+                                     bdw, bdb, bdx);
+      assert_synced (sel[v]);
+      out[v][0] = buf_get (by, ny);
+      out[v][1] = buf_get (bdx, nx);
+      out[v][2] = buf_get (bdw, nw);
+      out[v][3] = buf_get (bdb, k);
+      be->ops->free (be, bx);
+      be->ops->free (be, bw);
+      be->ops->free (be, bb);
+      be->ops->free (be, bdy);
+      be->ops->free (be, by);
+      be->ops->free (be, bdx);
+      be->ops->free (be, bdw);
+      be->ops->free (be, bdb);
+      nt_backend_free (be);
+    }
+  expect_close (out[1][0], out[0][0], ny, TOL, "winograd forward");
+  expect_close (out[1][1], out[0][1], nx, TOL, "winograd backward data");
+  expect_close (out[1][2], out[0][2], nw, TOL, "backward filter");
+  expect_close (out[1][3], out[0][3], k, TOL, "bias gradient");
+  for (int v = 0; v < 2; v++)
+    for (int i = 0; i < 4; i++)
+      g_free (out[v][i]);
+  g_free (x);
+  g_free (w);
+  g_free (b);
+  g_free (dy);
+  g_rand_free (r);
+  be = NULL;
+  nt_registry_free (reg);
+  reg = NULL;
+}
+END_TEST
+
 /* Shapes that the backend splits into several blocks per thread (it builds
  * at most 256 Ki column floats at once): 20 images of 8 x 28 x 28 under a
  * 3x3 kernel make blocks of 4 images (several blocks per thread, partial
@@ -516,6 +579,19 @@ START_TEST (test_conv_chunked)
               "blocks");
   check_conv (r, dims (3, 64, 28, 28), 3, window (3, 3, 1, 1, 0, 0, 0, 0),
               "block-per-image");
+  /* Winograd F(2x2,3x3) shapes (3x3, stride 1, >= 8 channels in and out):
+   * the paper's conv2, odd output sizes (partial tiles), asymmetric and
+   * large padding, padding beyond the kernel at the bottom/right */
+  check_conv (r, dims (2, 32, 26, 26), 64, window (3, 3, 1, 1, 0, 0, 0, 0),
+              "winograd-cnn2");
+  check_conv (r, dims (3, 8, 9, 7), 8, window (3, 3, 1, 1, 1, 0, 2, 1),
+              "winograd-odd");
+  check_conv (r, dims (1, 9, 5, 6), 10, window (3, 3, 1, 1, 2, 2, 2, 2),
+              "winograd-pad2");
+  check_conv (r, dims (2, 8, 3, 4), 9, window (3, 3, 1, 1, 0, 4, 1, 3),
+              "winograd-bigpad");
+  check_conv (r, dims (1, 8, 3, 3), 8, window (3, 3, 1, 1, 0, 0, 0, 0),
+              "winograd-one-output");
   g_rand_free (r);
   close_be ();
 }
@@ -1153,6 +1229,7 @@ cpu_ops_suite (void)
   tcase_add_loop_test (tc, test_conv_random, 0, n);
   tcase_add_loop_test (tc, test_conv_chunked, 0, n);
   tcase_add_loop_test (tc, test_conv_hand, 0, n);
+  tcase_add_test (tc, test_conv_winograd_vs_im2col);
   tcase_add_loop_test (tc, test_maxpool, 0, n);
   tcase_add_loop_test (tc, test_bias, 0, n);
   tcase_add_loop_test (tc, test_relu, 0, n);

@@ -371,6 +371,34 @@ nt_bias_act_inplace (float *x, gsize count, float bias, gboolean relu)
       x[i] += bias;
 }
 
+/* TRUE when the Winograd routine takes this convolution (3x3, stride 1,
+ * top/left padding within the kernel so that the data gradient's padding,
+ * 2 - pad, is not negative; at least 8 channels in and out: thinner GEMMs
+ * gain nothing) and the instance allows it. */
+static gboolean
+nt_wino_applies (const NtCpuBackend *cpu, const NtConvGeom *g)
+{
+  return cpu->winograd && g->kh == 3 && g->kw == 3 && g->sh == 1
+         && g->sw == 1 && g->pt <= 2 && g->pl <= 2 && g->c >= 8 && g->k >= 8;
+}
+
+/* Winograd scratch: the kernel transform (16 K C floats) at the start,
+ * then one slice per thread of `*per_thread` floats, enough for the
+ * forward and the data gradient. NULL after recording OUT_OF_MEMORY. */
+static float *
+nt_wino_scratch (NtCpuBackend *cpu, const NtConvGeom *g, gsize *per_thread)
+{
+  int c = (int) g->c, h = (int) g->h, w = (int) g->w, k = (int) g->k;
+  int oh = (int) g->oh, ow = (int) g->ow;
+
+  *per_thread = MAX (_nt_cpu_winograd_scratch (c, h, w, k, oh, ow),
+                     _nt_cpu_winograd_scratch (k, oh, ow, c, h, w));
+  /* a multiple of 16 floats keeps every slice cache-line aligned */
+  *per_thread = (*per_thread + 15) & ~(gsize) 15;
+  return _nt_cpu_scratch (cpu, &cpu->wino,
+                          16 * g->k * g->c + g->nth * *per_thread);
+}
+
 void
 _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
                              const NtBuffer *w, const NtBuffer *b, int out_c,
@@ -389,6 +417,31 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
       || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
     return;
   _nt_cpu_set_blas_threads (1);
+
+  if (nt_wino_applies (cpu, &g))
+    {
+      gsize slice;
+      float *u = nt_wino_scratch (cpu, &g, &slice);
+
+      if (u == NULL)
+        return;
+      _nt_cpu_winograd_kernels (w->data, (int) g.k, (int) g.c, FALSE, u);
+      NT_OMP (parallel num_threads (g.nth))
+      {
+        int t = nt_thread_num ();
+        float *v = u + 16 * g.k * g.c + (gsize) t * slice;
+        gsize lo, hi;
+
+        nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
+        for (gsize n = lo; n < hi; n++)
+          _nt_cpu_winograd_image (x->data + n * g.c * g.h * g.w, (int) g.c,
+                                  (int) g.h, (int) g.w, (int) g.pt,
+                                  (int) g.pl, u, (int) g.k, (int) g.oh,
+                                  (int) g.ow, b ? b->data : NULL, relu,
+                                  y->data + n * g.k * g.p, v);
+      }
+      return;
+    }
 
   NT_OMP (parallel num_threads (g.nth))
   {
@@ -564,9 +617,10 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
   static const char op[] = "conv2d_backward_bias";
   NtCpuBackend *cpu = NT_CPU (be);
   NtConvGeom g;
-  float *cols_all, *prod_all, *part = NULL;
-  gsize kcrs, stride;
+  float *cols_all, *prod_all, *part = NULL, *u = NULL;
+  gsize kcrs, stride, slice = 0;
   int team = 1;
+  gboolean wino;
 
   if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
       || !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w)
@@ -576,9 +630,19 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
       || !_nt_cpu_check_buf (cpu, op, "dw", dw, 0, g.k * g.crs)
       || !_nt_cpu_check_buf (cpu, op, "db", db, 0, g.k)
       || (dx != NULL
-          && !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w))
-      || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
+          && !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w)))
     return;
+  /* The data gradient by Winograd works on one image's gathered gradient
+   * at a time. */
+  wino = dx != NULL && nt_wino_applies (cpu, &g);
+  if (wino)
+    g.nb = 1;
+  if (!nt_conv_scratch (cpu, &g, &cols_all, &prod_all)
+      || (wino && (u = nt_wino_scratch (cpu, &g, &slice)) == NULL))
+    return;
+  if (wino)
+    /* pads of the data gradient: kh - 1 - pad_top, kw - 1 - pad_left */
+    _nt_cpu_winograd_kernels (w->data, (int) g.k, (int) g.c, TRUE, u);
   kcrs = g.k * g.crs;
   stride = kcrs + g.k;   /* one thread's partial dw then db */
   /* Thread 0 accumulates straight into dw and db, the others into part. */
@@ -624,7 +688,17 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
         _nt_cpu_sgemm (FALSE, TRUE, (int) g.k, (int) g.crs, np, 1.0f, prod,
                        np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
                        (int) g.crs);
-        if (dx != NULL)
+        if (wino)
+          {
+            float *v = u + 16 * g.k * g.c + (gsize) t * slice;
+
+            _nt_cpu_winograd_image (prod, (int) g.k, (int) g.oh, (int) g.ow,
+                                    2 - (int) g.pt, 2 - (int) g.pl, u,
+                                    (int) g.c, (int) g.h, (int) g.w, NULL,
+                                    FALSE, dx->data + n0 * g.c * g.h * g.w,
+                                    v);
+          }
+        else if (dx != NULL)
           {
             _nt_cpu_sgemm (TRUE, FALSE, (int) g.crs, np, (int) g.k, 1.0f,
                            w->data, (int) g.crs, prod, np, 0.0f, cols, np);

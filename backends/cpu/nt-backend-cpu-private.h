@@ -4,6 +4,7 @@
  * The backend is split in three modules:
  *   nt-backend-cpu.c         plugin entry, instance, memory, GEMM, sticky errors
  *   nt-backend-cpu-conv.c    convolution (im2col + GEMM) and max pooling
+ *   nt-backend-cpu-winograd.c  3x3 stride-1 convolution by Winograd
  *   nt-backend-cpu-eltwise.c bias, ReLU, dropout, softmax, argmax, Adam, attack
  *                            helpers */
 #ifndef NT_BACKEND_CPU_PRIVATE_H
@@ -46,11 +47,13 @@ typedef struct {
 typedef struct {
   NtBackend parent;   /* must stay first */
   int threads;        /* resolved thread count, >= 1 */
+  gboolean winograd;  /* 3x3 stride-1 convolutions by Winograd F(2x2,3x3) */
   GError *error;      /* first failure (sticky), or NULL */
   /* Convolution scratch, one slice per OpenMP thread. */
   NtCpuScratch cols;  /* im2col columns [C*kh*kw x nb*P] */
   NtCpuScratch prod;  /* GEMM result / gathered gradient [K x nb*P] */
   NtCpuScratch part;  /* per-thread partial filter gradients [K x C*kh*kw] */
+  NtCpuScratch wino;  /* Winograd kernel transform, then per-thread tiles */
 } NtCpuBackend;
 
 #define NT_CPU(be) ((NtCpuBackend *) (be))
@@ -91,6 +94,20 @@ void _nt_cpu_sgemm (gboolean trans_a, gboolean trans_b, int m, int n, int k,
 void _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b,
                          int m, int n, int k, float alpha, const float *a,
                          const float *b, float beta, float *c);
+
+/* Winograd F(2x2, 3x3) (nt-backend-cpu-winograd.c). _kernels: the 16 x C x
+ * K transform of w [K][C][3][3] (with `flip`: 16 x K x C, of the kernel
+ * rotated by 180 degrees, for the data gradient). _image: one image,
+ * y[K][oh][ow] = act(conv(x[C][h][w] padded by pad_top/pad_left, zero
+ * elsewhere) + bias) with act = ReLU when `relu`, bias may be NULL, using
+ * _scratch(c, h, w, k, oh, ow) floats of scratch. */
+void _nt_cpu_winograd_kernels (const float *w, int k, int c, gboolean flip,
+                               float *u);
+gsize _nt_cpu_winograd_scratch (int c, int h, int w, int k, int oh, int ow);
+void _nt_cpu_winograd_image (const float *x, int c, int h, int w,
+                             int pad_top, int pad_left, const float *u,
+                             int k, int oh, int ow, const float *bias,
+                             gboolean relu, float *y, float *scratch);
 
 /* Operations of nt-backend-cpu-conv.c (see NtBackendOps for contracts). */
 void _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,

@@ -384,6 +384,7 @@ nt_cpu_destroy (NtBackend *be)
   free (cpu->cols.data);
   free (cpu->prod.data);
   free (cpu->part.data);
+  free (cpu->wino.data);
   g_free (cpu);
 }
 
@@ -423,6 +424,9 @@ static const NtBackendOps nt_cpu_ops = {
 static const NtOptionSpec nt_cpu_options[] = {
   { "threads", NT_OPTION_INT, "0", 0, 256, NULL,
     "worker threads for BLAS and OpenMP loops (0: one per processor)" },
+  { "winograd", NT_OPTION_BOOL, "true", 0, 0, NULL,
+    "3x3 stride-1 convolutions by Winograd F(2x2,3x3) (false: im2col + "
+    "GEMM only)" },
   NT_OPTION_END
 };
 
@@ -465,6 +469,8 @@ nt_cpu_create (const NtOptions *opts, GError **error)
   cpu->parent.ops = &nt_cpu_ops;
   cpu->parent.klass = &nt_cpu_class;
   cpu->threads = (int) threads;
+  cpu->winograd = opts == NULL || !nt_options_has (opts, "winograd")
+                  || nt_options_get_bool (opts, "winograd");
   return &cpu->parent;
 }
 
