@@ -418,7 +418,7 @@ START_TEST (test_conv_fixed)
     {  2, 3,  7,  9,  5, 3, 3, 1, 1, 0, 0, 0, 0 },   /* valid, odd sizes */
     {  2, 3,  7,  9,  5, 3, 3, 1, 1, 1, 1, 1, 1 },   /* symmetric "same" */
     {  2, 3,  7,  9,  5, 3, 3, 2, 2, 0, 0, 0, 0 },   /* stride 2 */
-    {  2, 3,  8,  9,  5, 3, 3, 2, 2, 1, 1, 1, 1 },   /* stride, row left over */
+    {  2, 3,  8, 10,  5, 3, 3, 2, 2, 0, 0, 0, 0 },   /* last row/col unread */
     {  2, 3,  7,  9,  5, 3, 2, 2, 1, 1, 0, 0, 1 },   /* asymmetric, stride */
     {  3, 2,  6,  6,  4, 2, 2, 1, 1, 0, 1, 0, 1 },   /* even "same" */
     {  3, 2,  6,  7,  4, 4, 4, 3, 2, 2, 1, 1, 2 },   /* asymmetric both ways */

@@ -762,7 +762,7 @@ nt_cuda_adam_update (NtBackend *be, NtBuffer *param, const NtBuffer *grad,
                          "adam kernel launch");
 }
 
-/* ---- attack helpers ------------------------------------------------------ */
+/* ---- attack helpers --------------------------------------------------- */
 
 static void
 nt_cuda_sign (NtBackend *be, const NtBuffer *x, NtBuffer *y, gsize count)
@@ -981,6 +981,43 @@ nt_cuda_probe (char **reason_out)
 
 static const NtBackendClass nt_cuda_class;
 
+/* Runs one tiny kernel and waits for it, so that a GPU this build has no
+ * code for (older than the NVCCFLAGS targets) fails when the instance is
+ * created, with advice, instead of at the first operation. */
+static gboolean
+nt_cuda_smoke_test (NtCudaBackend *cu)
+{
+  float *p = _nt_cuda_scratch (cu, &cu->aux, 16);
+  cudaError_t rc;
+
+  if (p == NULL)
+    return FALSE;
+  rc = _nt_cuda_k_fill (cu->stream, p, 4, 0.0f);
+  if (rc == cudaSuccess)
+    rc = cudaStreamSynchronize (cu->stream);
+  if (rc == cudaErrorNoKernelImageForDevice
+      || rc == cudaErrorInvalidDeviceFunction)
+    {
+      int major = 0, minor = 0;
+
+      (void) cudaGetLastError ();
+      (void) cudaDeviceGetAttribute (&major,
+                                     cudaDevAttrComputeCapabilityMajor,
+                                     cu->device);
+      (void) cudaDeviceGetAttribute (&minor,
+                                     cudaDevAttrComputeCapabilityMinor,
+                                     cu->device);
+      _nt_cuda_fail (cu, NT_BACKEND_ERROR_UNAVAILABLE,
+                     "device %d (compute capability %d.%d) cannot run this "
+                     "build's kernels (%s); rebuild with NVCCFLAGS naming "
+                     "its architecture, e.g. -gencode arch=compute_%d%d,"
+                     "code=sm_%d%d", cu->device, major, minor,
+                     cudaGetErrorName (rc), major, minor, major, minor);
+      return FALSE;
+    }
+  return _nt_cuda_check (cu, rc, "the start-up test kernel");
+}
+
 static NtBackend *
 nt_cuda_create (const NtOptions *opts, GError **error)
 {
@@ -1042,7 +1079,8 @@ nt_cuda_create (const NtOptions *opts, GError **error)
           nt_cuda_destroy (&cu->parent);
           return NULL;
         }
-      return &cu->parent;
+      if (nt_cuda_smoke_test (cu))
+        return &cu->parent;
     }
   g_propagate_error (error, cu->error);
   cu->error = NULL;

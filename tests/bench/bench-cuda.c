@@ -7,8 +7,9 @@
  * A benchmark, not a test: it prints figures and judges nothing. Where the
  * cuda backend is unavailable it prints the probe's reason and exits 0.
  *
- * usage: bench-cuda [STEPS [MNIST_DIR]]   (default 300 steps per model;
- *                                           MNIST_DIR or $NULLTOOL_MNIST_DIR) */
+ * usage: bench-cuda [STEPS [MNIST_DIR]]
+ *   STEPS: training steps per model (default 300); MNIST_DIR: default
+ *   $NULLTOOL_MNIST_DIR, else the mnist plugin's default. */
 #include "config.h"
 #include "nulltool.h"
 
