@@ -7,8 +7,9 @@
  * tolerance is 1e-4). For each direction (forward, backward data, backward
  * filter) and shape the algorithm comes from cuDNN's heuristics
  * (cudnnGet*Algorithm_v7): the first result, in cuDNN's order of expected
- * speed, that succeeded, is deterministic, does not need tensor-core math
- * and whose workspace fits NT_CUDA_WORKSPACE_MAX; when none qualifies, a
+ * speed, that succeeded, is deterministic, does not need tensor-core math,
+ * is not the less precise non-fused Winograd, and whose workspace fits
+ * NT_CUDA_WORKSPACE_MAX; when none qualifies, a
  * fixed deterministic algorithm that supports every shape. Choices are
  * cached per instance in a hash table keyed by direction, dims and window,
  * so the heuristics run once per shape. The workspace is one device buffer
@@ -246,6 +247,24 @@ nt_conv_workspace (NtCudaBackend *cu, NtConvDir dir, int algo, size_t *size)
   return rc == CUDNN_STATUS_SUCCESS;
 }
 
+/* TRUE for the non-fused Winograd algorithms, whose rounding error is
+ * known to be larger (TensorFlow skips them too); the others stay within
+ * the parity tolerance. */
+static gboolean
+nt_conv_imprecise (NtConvDir dir, int algo)
+{
+  switch (dir)
+    {
+    case NT_CONV_FORWARD:
+      return algo == (int) CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+    case NT_CONV_BACKWARD_DATA:
+      return algo == (int) CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+    default:
+      return algo
+             == (int) CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
+    }
+}
+
 /* TRUE when a heuristic result may be used. */
 static gboolean
 nt_conv_acceptable (NtCudaBackend *cu, NtConvDir dir, int algo,
@@ -254,6 +273,7 @@ nt_conv_acceptable (NtCudaBackend *cu, NtConvDir dir, int algo,
 {
   return status == CUDNN_STATUS_SUCCESS
          && determinism == CUDNN_DETERMINISTIC
+         && !nt_conv_imprecise (dir, algo)
          && (math == CUDNN_DEFAULT_MATH || math == CUDNN_FMA_MATH)
          && nt_conv_workspace (cu, dir, algo, workspace)
          && *workspace <= NT_CUDA_WORKSPACE_MAX;
