@@ -932,6 +932,12 @@ static const NtBackendOps nt_cuda_ops = {
   .scale_add = nt_cuda_scale_add,
   .clip = nt_cuda_clip,
   .perturb = nt_cuda_perturb,
+  /* The fused convolutions of API 2 are optional: the core then runs
+   * conv2d_forward + bias_add + relu_forward (and their backwards) here,
+   * which on a GPU costs a few more small kernels, not extra passes worth
+   * fusing for. */
+  .conv2d_forward_bias = NULL,
+  .conv2d_backward_bias = NULL,
 };
 
 static const NtOptionSpec nt_cuda_options[] = {
