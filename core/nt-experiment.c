@@ -519,7 +519,10 @@ train_one (NtExperiment *exp, NtBackend *be, int set, const char *type,
   cfg.progress = progress;
   if (!(ok = nt_train (net, exp->ds, &cfg, NULL, error)))
     goto out;
-  /* the kept model is the best-validation one: score that */
+  /* the kept model is the best-validation one: score that (the trained
+   * network goes first: two at once would double the peak memory) */
+  nt_network_free (net);
+  net = NULL;
   NtEvalResult r;
   ok = (best = nt_model_file_load (exp->registry, be, ckpt, NULL,
                                    error)) != NULL

@@ -5,7 +5,10 @@
  * Shapes are NCHW; a network is built for samples of channels x height x
  * width and batches of at most `max_batch` samples. Every buffer (outputs,
  * masks, gradients, parameters) is allocated once while the network is
- * built, so forward and backward never allocate.
+ * built, so forward and backward never allocate. The scratch buffers for
+ * gradients between layers are shared by all networks of one backend
+ * instance (an instance is driven by one thread at a time, so two
+ * backward passes on it never overlap).
  *
  * Parameters are listed in layer order, kernel then bias, with stable names
  * "<layer>.<kernel|bias>" where layers are named by kind and a per-kind
