@@ -618,7 +618,7 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
   NtCpuBackend *cpu = NT_CPU (be);
   NtConvGeom g;
   float *cols_all, *prod_all, *part = NULL, *u = NULL;
-  gsize kcrs, stride, slice = 0;
+  gsize kw_size, stride, slice = 0;
   int team = 1;
   gboolean wino;
 
@@ -632,23 +632,24 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
       || (dx != NULL
           && !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w)))
     return;
-  /* The data gradient by Winograd works on one image's gathered gradient
-   * at a time. */
-  wino = dx != NULL && nt_wino_applies (cpu, &g);
+  /* By Winograd, the filter and data gradients work on one image's
+   * gathered gradient at a time, and the filter gradient is summed in the
+   * transform domain (16 x C x K), then transformed once. */
+  wino = nt_wino_applies (cpu, &g);
   if (wino)
     g.nb = 1;
   if (!nt_conv_scratch (cpu, &g, &cols_all, &prod_all)
       || (wino && (u = nt_wino_scratch (cpu, &g, &slice)) == NULL))
     return;
-  if (wino)
+  if (wino && dx != NULL)
     /* pads of the data gradient: kh - 1 - pad_top, kw - 1 - pad_left */
     _nt_cpu_winograd_kernels (w->data, (int) g.k, (int) g.c, TRUE, u);
-  kcrs = g.k * g.crs;
-  stride = kcrs + g.k;   /* one thread's partial dw then db */
-  /* Thread 0 accumulates straight into dw and db, the others into part. */
-  if (g.nth > 1
-      && (part = _nt_cpu_scratch (cpu, &cpu->part, (g.nth - 1) * stride))
-         == NULL)
+  kw_size = wino ? 16 * g.c * g.k : g.k * g.crs;
+  stride = kw_size + g.k;   /* one thread's partial filter gradient, db */
+  /* Every thread sums into its own part; Winograd's thread 0 too (its sum
+   * is in the transform domain), im2col's thread 0 straight into dw, db. */
+  if ((wino || g.nth > 1)
+      && (part = _nt_cpu_scratch (cpu, &cpu->part, g.nth * stride)) == NULL)
     return;
   _nt_cpu_set_blas_threads (1);
 
@@ -657,8 +658,9 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
     int t = nt_thread_num ();
     float *cols = cols_all + (gsize) t * g.crs * g.nb * g.p;
     float *prod = prod_all + (gsize) t * g.k * g.nb * g.p;
-    float *acc = t == 0 ? dw->data : part + (gsize) (t - 1) * stride;
-    float *bacc = t == 0 ? db->data : acc + kcrs;
+    float *acc = t == 0 && !wino ? dw->data : part + (gsize) t * stride;
+    float *bacc = t == 0 && !wino ? db->data : acc + kw_size;
+    float *v = wino ? u + 16 * g.k * g.c + (gsize) t * slice : NULL;
     gsize lo, hi;
 
     if (t == 0)
@@ -683,21 +685,25 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
                 memcpy (dst, src, g.p * sizeof (float));
               bacc[k] += nt_sum (dst, g.p);
             }
-        nt_im2col (&g, x->data, n0, nb, cols);
         /* The first block of a thread overwrites, later ones add. */
-        _nt_cpu_sgemm (FALSE, TRUE, (int) g.k, (int) g.crs, np, 1.0f, prod,
-                       np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
-                       (int) g.crs);
         if (wino)
+          _nt_cpu_winograd_filter_image (x->data + n0 * g.c * g.h * g.w,
+                                         (int) g.c, (int) g.h, (int) g.w,
+                                         (int) g.pt, (int) g.pl, prod,
+                                         (int) g.k, (int) g.oh, (int) g.ow,
+                                         n0 == lo, acc, v);
+        else
           {
-            float *v = u + 16 * g.k * g.c + (gsize) t * slice;
-
-            _nt_cpu_winograd_image (prod, (int) g.k, (int) g.oh, (int) g.ow,
-                                    2 - (int) g.pt, 2 - (int) g.pl, u,
-                                    (int) g.c, (int) g.h, (int) g.w, NULL,
-                                    FALSE, dx->data + n0 * g.c * g.h * g.w,
-                                    v);
+            nt_im2col (&g, x->data, n0, nb, cols);
+            _nt_cpu_sgemm (FALSE, TRUE, (int) g.k, (int) g.crs, np, 1.0f,
+                           prod, np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
+                           (int) g.crs);
           }
+        if (wino && dx != NULL)
+          _nt_cpu_winograd_image (prod, (int) g.k, (int) g.oh, (int) g.ow,
+                                  2 - (int) g.pt, 2 - (int) g.pl, u,
+                                  (int) g.c, (int) g.h, (int) g.w, NULL,
+                                  FALSE, dx->data + n0 * g.c * g.h * g.w, v);
         else if (dx != NULL)
           {
             _nt_cpu_sgemm (TRUE, FALSE, (int) g.crs, np, (int) g.k, 1.0f,
@@ -708,13 +714,20 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
   }
   /* Every thread had at least one image (team <= nth <= n); add the
    * partial sums in thread order. */
+  float *sum_w = wino ? part : dw->data, *sum_b = wino ? part + kw_size
+                                                       : db->data;
   for (int t = 1; t < team; t++)
     {
-      const float *src = part + (gsize) (t - 1) * stride;
-      for (gsize i = 0; i < kcrs; i++)
-        dw->data[i] += src[i];
+      const float *src = part + (gsize) t * stride;
+      for (gsize i = 0; i < kw_size; i++)
+        sum_w[i] += src[i];
       for (gsize i = 0; i < g.k; i++)
-        db->data[i] += src[kcrs + i];
+        sum_b[i] += src[kw_size + i];
+    }
+  if (wino)
+    {
+      _nt_cpu_winograd_filter_finish (part, (int) g.k, (int) g.c, dw->data);
+      memcpy (db->data, part + kw_size, g.k * sizeof (float));
     }
 }
 

@@ -108,6 +108,18 @@ void _nt_cpu_winograd_image (const float *x, int c, int h, int w,
                              int pad_top, int pad_left, const float *u,
                              int k, int oh, int ow, const float *bias,
                              gboolean relu, float *y, float *scratch);
+/* The filter gradient by Winograd: _filter_image adds (or writes, when
+ * `first`) one image's share, for input x [C][h][w] (padded as in the
+ * forward) and output gradient g [K][oh][ow], to du (16 x C x K, the
+ * transform domain), with _scratch(c, h, w, k, oh, ow) floats of scratch;
+ * _filter_finish turns the summed du into dw [K][C][3][3]. */
+void _nt_cpu_winograd_filter_image (const float *x, int c, int h, int w,
+                                    int pad_top, int pad_left,
+                                    const float *g, int k, int oh, int ow,
+                                    gboolean first, float *du,
+                                    float *scratch);
+void _nt_cpu_winograd_filter_finish (const float *du, int k, int c,
+                                     float *dw);
 
 /* Operations of nt-backend-cpu-conv.c (see NtBackendOps for contracts). */
 void _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,

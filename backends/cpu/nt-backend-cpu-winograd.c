@@ -192,6 +192,37 @@ nt_transpose (const float *restrict src, int rows, int cols,
       dst[(gsize) j * rows + i] = src[(gsize) i * cols + j];
 }
 
+/* V[xi][t][:] = B^T d B for every tile t of the th x tw tiling of x
+ * (channel-major c x h x w, padded by pad_top/pad_left), through the
+ * channel-last copy xt (h w c floats); `zero` is a zero row of c floats. */
+static inline __attribute__ ((always_inline)) void
+nt_wino_input (const float *x, int c, int h, int w, int pad_top,
+               int pad_left, int th, int tw, float *xt, const float *zero,
+               float *v)
+{
+  gsize vstep = (gsize) th * tw * c;
+
+  nt_transpose (x, c, h * w, xt);
+  for (int ti = 0; ti < th; ti++)
+    for (int tj = 0; tj < tw; tj++)
+      {
+        const float *d[16];
+        float *o = v + (gsize) (ti * tw + tj) * c;
+
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 4; j++)
+            {
+              int r = 2 * ti - pad_top + i, q = 2 * tj - pad_left + j;
+              d[i * 4 + j] = r >= 0 && r < h && q >= 0 && q < w
+                                 ? xt + ((gsize) r * w + q) * c
+                                 : zero;
+            }
+        nt_wino_input_tile (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
+                            d[8], d[9], d[10], d[11], d[12], d[13], d[14],
+                            d[15], o, vstep, c);
+      }
+}
+
 gsize
 _nt_cpu_winograd_scratch (int c, int h, int w, int k, int oh, int ow)
 {
@@ -224,27 +255,7 @@ _nt_cpu_winograd_image (const float *x, int c, int h, int w, int pad_top,
   gsize vstep = (gsize) t_n * c, mstep = (gsize) t_n * k;
 
   memset (zero, 0, MAX (c, k) * sizeof (float));
-  nt_transpose (x, c, h * w, xt);
-
-  /* V[xi][t][:] = B^T d B, all channels at once */
-  for (int ti = 0; ti < th; ti++)
-    for (int tj = 0; tj < tw; tj++)
-      {
-        const float *d[16];
-        float *o = v + (gsize) (ti * tw + tj) * c;
-
-        for (int i = 0; i < 4; i++)
-          for (int j = 0; j < 4; j++)
-            {
-              int r = 2 * ti - pad_top + i, q = 2 * tj - pad_left + j;
-              d[i * 4 + j] = r >= 0 && r < h && q >= 0 && q < w
-                                 ? xt + ((gsize) r * w + q) * c
-                                 : zero;
-            }
-        nt_wino_input_tile (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
-                            d[8], d[9], d[10], d[11], d[12], d[13], d[14],
-                            d[15], o, vstep, c);
-      }
+  nt_wino_input (x, c, h, w, pad_top, pad_left, th, tw, xt, zero, v);
 
   /* M[xi][T x K] = V[xi][T x C] U[xi][C x K] (no transposed operand:
    * OpenBLAS runs 144 x 64 x 32 at 171 GFLOP/s this way, 99 with U^T) */
@@ -286,4 +297,114 @@ _nt_cpu_winograd_image (const float *x, int c, int h, int w, int pad_top,
         for (int p = 0; p < oh * ow; p++)
           yk[p] += b;
     }
+}
+
+/* One tile's output-gradient transform Z = A dY A^T (A = [1 0; 1 1; 1 -1;
+ * 0 -1]) for all k channels: a, b, cc, d are the tile's four gradients
+ * (rows of k floats, zero rows outside), z[xi * zstep + channel]. */
+static inline __attribute__ ((always_inline)) void
+nt_wino_grad_tile (const float *restrict a, const float *restrict b,
+                   const float *restrict cc, const float *restrict d,
+                   float *restrict z, gsize zstep, int k)
+{
+#pragma GCC ivdep
+  for (int q = 0; q < k; q++)
+    {
+      /* W = A dY (4 x 2), then Z = W A^T column by column */
+      float w00 = a[q], w01 = b[q];
+      float w10 = a[q] + cc[q], w11 = b[q] + d[q];
+      float w20 = a[q] - cc[q], w21 = b[q] - d[q];
+      float w30 = -cc[q], w31 = -d[q];
+
+      z[0 * zstep + q] = w00;
+      z[1 * zstep + q] = w00 + w01;
+      z[2 * zstep + q] = w00 - w01;
+      z[3 * zstep + q] = -w01;
+      z[4 * zstep + q] = w10;
+      z[5 * zstep + q] = w10 + w11;
+      z[6 * zstep + q] = w10 - w11;
+      z[7 * zstep + q] = -w11;
+      z[8 * zstep + q] = w20;
+      z[9 * zstep + q] = w20 + w21;
+      z[10 * zstep + q] = w20 - w21;
+      z[11 * zstep + q] = -w21;
+      z[12 * zstep + q] = w30;
+      z[13 * zstep + q] = w30 + w31;
+      z[14 * zstep + q] = w30 - w31;
+      z[15 * zstep + q] = -w31;
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#endif
+void
+_nt_cpu_winograd_filter_image (const float *x, int c, int h, int w,
+                               int pad_top, int pad_left, const float *g,
+                               int k, int oh, int ow, gboolean first,
+                               float *du, float *scratch)
+{
+  int th = (oh + 1) / 2, tw = (ow + 1) / 2, t_n = th * tw;
+  /* the forward's layout: xt, V [16][T][C], Z [16][T][K] where M was, the
+   * channel-last gradient where the output was, the zero row */
+  float *xt = scratch;
+  float *v = xt + (gsize) h * w * c;
+  float *z = v + (gsize) 16 * t_n * c;
+  float *gt = z + (gsize) 16 * t_n * k;
+  float *zero = gt + (gsize) oh * ow * k;
+  gsize vstep = (gsize) t_n * c, zstep = (gsize) t_n * k;
+
+  memset (zero, 0, MAX (c, k) * sizeof (float));
+  nt_wino_input (x, c, h, w, pad_top, pad_left, th, tw, xt, zero, v);
+
+  nt_transpose (g, k, oh * ow, gt);
+  for (int ti = 0; ti < th; ti++)
+    for (int tj = 0; tj < tw; tj++)
+      {
+        const float *a = gt + ((gsize) (2 * ti) * ow + 2 * tj) * k;
+        gboolean right = 2 * tj + 1 < ow, down = 2 * ti + 1 < oh;
+
+        nt_wino_grad_tile (a, right ? a + k : zero,
+                           down ? a + (gsize) ow * k : zero,
+                           right && down ? a + (gsize) (ow + 1) * k : zero,
+                           z + (gsize) (ti * tw + tj) * k, zstep, k);
+      }
+
+  /* dU[xi][C x K] (+)= V[xi]^T Z[xi] */
+  for (int xi = 0; xi < 16; xi++)
+    _nt_cpu_sgemm (TRUE, FALSE, c, k, t_n, 1.0f, v + (gsize) xi * vstep, c,
+                   z + (gsize) xi * zstep, k, first ? 0.0f : 1.0f,
+                   du + (gsize) xi * c * k, k);
+}
+
+void
+_nt_cpu_winograd_filter_finish (const float *du, int k, int c, float *dw)
+{
+  gsize plane = (gsize) c * k;
+
+  /* dW[k][c] = G^T dU G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
+  for (int kk = 0; kk < k; kk++)
+    for (int cc = 0; cc < c; cc++)
+      {
+        const float *e = du + (gsize) cc * k + kk;
+        float t[3][4];
+        float *out = dw + ((gsize) kk * c + cc) * 9;
+
+        for (int j = 0; j < 4; j++)
+          {
+            float e0 = e[(gsize) (0 * 4 + j) * plane];
+            float e1 = e[(gsize) (1 * 4 + j) * plane];
+            float e2 = e[(gsize) (2 * 4 + j) * plane];
+            float e3 = e[(gsize) (3 * 4 + j) * plane];
+            t[0][j] = e0 + 0.5f * (e1 + e2);
+            t[1][j] = 0.5f * (e1 - e2);
+            t[2][j] = 0.5f * (e1 + e2) + e3;
+          }
+        for (int i = 0; i < 3; i++)
+          {
+            out[i * 3 + 0] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+            out[i * 3 + 1] = 0.5f * (t[i][1] - t[i][2]);
+            out[i * 3 + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+          }
+      }
 }
