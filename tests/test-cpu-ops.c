@@ -704,6 +704,43 @@ START_TEST (test_maxpool)
     be->ops->free (be, by);
     be->ops->free (be, bdx);
   }
+  /* 2x2 windows with ties (the paper's pooling, which has its own code
+   * path): the first maximum in row-then-column order takes dy. Listed
+   * window by window (top left, top right, bottom left, bottom right):
+   * all equal -> top left; maximum at top right and bottom left -> top
+   * right; only at bottom right; at bottom left and right -> bottom
+   * left. */
+  {
+    const float x[16] = { 1, 1, 1, 1, 0, 2, 2, 1,
+                          0, 0, 0, 5, 0, 0, 7, 7 };
+    const float dy[4] = { 10, 20, 30, 40 };
+    const float y_want[4] = { 1, 2, 5, 7 };
+    const float dx_want[16] = { 10, 0, 0, 0, 0, 20, 0, 0,
+                                0, 0, 0, 30, 0, 0, 40, 0 };
+    /* window-major index -> position in the 4x4 image */
+    static const int order[16] = { 0, 1, 4, 5, 2, 3, 6, 7,
+                                   8, 9, 12, 13, 10, 11, 14, 15 };
+    float x2[16], dx2[16];
+    NtWindow win = window (2, 2, 2, 2, 0, 0, 0, 0);
+
+    for (int i = 0; i < 16; i++)
+      {
+        x2[order[i]] = x[i];
+        dx2[order[i]] = dx_want[i];
+      }
+    NtBuffer *bx = buf_new (x2, 16), *bdy = buf_new (dy, 4);
+    NtBuffer *by = buf_nan (4), *bdx = buf_nan (16);
+
+    be->ops->maxpool_forward (be, bx, dims (1, 1, 4, 4), &win, by);
+    be->ops->maxpool_backward (be, bx, bdy, dims (1, 1, 4, 4), &win, bdx);
+    assert_synced ("2x2 ties");
+    expect_buf (by, y_want, 4, 0.0, "2x2 ties forward");
+    expect_buf (bdx, dx2, 16, 0.0, "2x2 ties backward");
+    be->ops->free (be, bx);
+    be->ops->free (be, bdy);
+    be->ops->free (be, by);
+    be->ops->free (be, bdx);
+  }
   g_rand_free (r);
   close_be ();
 }

@@ -870,12 +870,15 @@ _nt_cpu_maxpool_backward (NtBackend *be, const NtBuffer *x,
       const float *g = dy->data + t * oh * ow;
       float *d = dx->data + t * hw;
 
-      memset (d, 0, hw * sizeof (float));
       if (win->kh == 2 && win->kw == 2 && win->stride_h == 2
           && win->stride_w == 2)
         {
           /* the paper's pooling: disjoint windows, the first maximum in
-           * the order (0,0) (0,1) (1,0) (1,1) takes the gradient */
+           * the order (0,0) (0,1) (1,0) (1,1) takes the gradient; every
+           * element of a window is written, so only an odd last row or
+           * column needs clearing */
+          if (xd.h % 2 || xd.w % 2)
+            memset (d, 0, hw * sizeof (float));
           for (gsize r = 0; r < oh; r++)
             {
               const float *r0 = plane + 2 * r * xd.w, *r1 = r0 + xd.w;
@@ -884,17 +887,20 @@ _nt_cpu_maxpool_backward (NtBackend *be, const NtBuffer *x,
                 {
                   float a = r0[2 * c], b = r0[2 * c + 1];
                   float e = r1[2 * c], f = r1[2 * c + 1];
-                  float top = MAX (a, b), bottom = MAX (e, f);
                   float v = g[r * ow + c];
+                  /* which of the four is the first maximum */
+                  int top = MAX (a, b) >= MAX (e, f);
+                  int at = top ? (b > a) : 2 + (f > e);
 
-                  if (top >= bottom)
-                    d0[2 * c + (b > a)] = v;
-                  else
-                    d1[2 * c + (f > e)] = v;
+                  d0[2 * c] = at == 0 ? v : 0.0f;
+                  d0[2 * c + 1] = at == 1 ? v : 0.0f;
+                  d1[2 * c] = at == 2 ? v : 0.0f;
+                  d1[2 * c + 1] = at == 3 ? v : 0.0f;
                 }
             }
           continue;
         }
+      memset (d, 0, hw * sizeof (float));
       for (gsize r = 0; r < oh; r++)
         for (gsize c = 0; c < ow; c++)
           d[nt_window_argmax (plane, xd.w, r * win->stride_h,

@@ -155,39 +155,45 @@ nt_wino_output_tile (const float *restrict e, gsize mstep,
 }
 
 /* dst[j][i] = src[i][j] for a rows x cols matrix: 4 x 4 blocks through
- * SSE registers (every x86-64 has SSE), edges element by element. About
- * twice as fast as a plain blocked loop, which the compiler turned into
- * gathers. */
+ * SSE registers (every x86-64 has SSE), edges element by element. Bands
+ * of 32 source rows: each destination row gets 128 contiguous bytes per
+ * band, and the band's source lines stay in L1 while it is walked. */
 static inline __attribute__ ((always_inline)) void
 nt_transpose (const float *restrict src, int rows, int cols,
               float *restrict dst)
 {
-  int i = 0;
+  int i0 = 0;
 
 #ifdef __SSE__
-  for (; i + 4 <= rows; i += 4)
+  for (; i0 + 4 <= rows; i0 += 32)
     {
-      int j = 0;
+      int i1 = MIN (i0 + 32, rows) & ~3, j = 0;
 
       for (; j + 4 <= cols; j += 4)
-        {
-          __m128 r0 = _mm_loadu_ps (src + (gsize) i * cols + j);
-          __m128 r1 = _mm_loadu_ps (src + (gsize) (i + 1) * cols + j);
-          __m128 r2 = _mm_loadu_ps (src + (gsize) (i + 2) * cols + j);
-          __m128 r3 = _mm_loadu_ps (src + (gsize) (i + 3) * cols + j);
+        for (int i = i0; i < i1; i += 4)
+          {
+            __m128 r0 = _mm_loadu_ps (src + (gsize) i * cols + j);
+            __m128 r1 = _mm_loadu_ps (src + (gsize) (i + 1) * cols + j);
+            __m128 r2 = _mm_loadu_ps (src + (gsize) (i + 2) * cols + j);
+            __m128 r3 = _mm_loadu_ps (src + (gsize) (i + 3) * cols + j);
 
-          _MM_TRANSPOSE4_PS (r0, r1, r2, r3);
-          _mm_storeu_ps (dst + (gsize) j * rows + i, r0);
-          _mm_storeu_ps (dst + (gsize) (j + 1) * rows + i, r1);
-          _mm_storeu_ps (dst + (gsize) (j + 2) * rows + i, r2);
-          _mm_storeu_ps (dst + (gsize) (j + 3) * rows + i, r3);
-        }
+            _MM_TRANSPOSE4_PS (r0, r1, r2, r3);
+            _mm_storeu_ps (dst + (gsize) j * rows + i, r0);
+            _mm_storeu_ps (dst + (gsize) (j + 1) * rows + i, r1);
+            _mm_storeu_ps (dst + (gsize) (j + 2) * rows + i, r2);
+            _mm_storeu_ps (dst + (gsize) (j + 3) * rows + i, r3);
+          }
       for (; j < cols; j++)
-        for (int q = i; q < i + 4; q++)
-          dst[(gsize) j * rows + q] = src[(gsize) q * cols + j];
+        for (int i = i0; i < i1; i++)
+          dst[(gsize) j * rows + i] = src[(gsize) i * cols + j];
+      if (i1 < i0 + 32)
+        {
+          i0 = i1;   /* fewer than 4 rows left: the loop below */
+          break;
+        }
     }
 #endif
-  for (; i < rows; i++)
+  for (int i = i0; i < rows; i++)
     for (int j = 0; j < cols; j++)
       dst[(gsize) j * rows + i] = src[(gsize) i * cols + j];
 }
