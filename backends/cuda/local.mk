@@ -5,17 +5,39 @@
 # 'if BUILD_CUDA'.
 EXTRA_DIST += backends/cuda/nt-backend-cuda-kernels.cu
 
+# The implementation module's home once installed: a sibling of the plugin
+# folder, which the loader does not scan (the module is no plugin).
+cudaimpldir = $(libdir)/nulltool/cuda
+
 if BUILD_CUDA
+# Two objects, so that loading the plugin (every nulltool command does)
+# does not map cuBLAS and cuDNN: the plugin the loader finds links no CUDA
+# library; its first probe or create opens the implementation module with
+# GModule (nt-backend-cuda-impl.h). dladdr finds the plugin's own folder.
 plugins_LTLIBRARIES += backends/cuda/nt-backend-cuda.la
 backends_cuda_nt_backend_cuda_la_SOURCES = \
 	backends/cuda/nt-backend-cuda.c \
+	backends/cuda/nt-backend-cuda-impl.h
+backends_cuda_nt_backend_cuda_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DNT_CUDA_IMPL_INSTALL_DIR='"$(cudaimpldir)"'
+backends_cuda_nt_backend_cuda_la_LDFLAGS = $(NT_PLUGIN_LDFLAGS)
+backends_cuda_nt_backend_cuda_la_LIBADD = $(NT_PLUGIN_LIBADD) -ldl
+
+# The implementation: built in impl/, a folder the loader does not scan,
+# and installed in $(cudaimpldir). It exports only its entry point.
+cudaimpl_LTLIBRARIES = backends/cuda/impl/nt-backend-cuda-impl.la
+backends_cuda_impl_nt_backend_cuda_impl_la_SOURCES = \
+	backends/cuda/nt-backend-cuda-impl.c \
+	backends/cuda/nt-backend-cuda-impl.h \
 	backends/cuda/nt-backend-cuda-conv.c \
 	backends/cuda/nt-backend-cuda-private.h
-backends_cuda_nt_backend_cuda_la_CFLAGS = $(AM_CFLAGS) $(CUDA_CFLAGS)
-backends_cuda_nt_backend_cuda_la_LDFLAGS = $(NT_PLUGIN_LDFLAGS)
-# Only this plugin links CUDA. The kernels' host stubs (compiled by nvcc's
-# C++ host compiler) need the C++ runtime.
-backends_cuda_nt_backend_cuda_la_LIBADD = \
+backends_cuda_impl_nt_backend_cuda_impl_la_CFLAGS = $(AM_CFLAGS) \
+	$(CUDA_CFLAGS)
+backends_cuda_impl_nt_backend_cuda_impl_la_LDFLAGS = -module -avoid-version \
+	-no-undefined -export-symbols-regex '^nt_cuda_impl_entry$$'
+# The kernels' host stubs (compiled by nvcc's C++ host compiler) need the
+# C++ runtime.
+backends_cuda_impl_nt_backend_cuda_impl_la_LIBADD = \
 	backends/cuda/nt-backend-cuda-kernels.lo \
 	$(NT_PLUGIN_LIBADD) $(CUDA_LIBS) -lstdc++ -lm
 
@@ -52,6 +74,7 @@ tests_test_cuda_parity_SOURCES = tests/test-cuda-parity.c \
 tests_test_cuda_parity_CFLAGS = $(NT_TEST_CFLAGS)
 tests_test_cuda_parity_LDADD = $(NT_TEST_LDADD)
 EXTRA_tests_test_cuda_parity_DEPENDENCIES = backends/cuda/nt-backend-cuda.la \
+	backends/cuda/impl/nt-backend-cuda-impl.la \
 	backends/cpu/nt-backend-cpu.la
 
 # Benchmark: one cnn, then N = 1, 2, 4, 8 cnns trained at once (one backend

@@ -1,8 +1,10 @@
-/* nt-backend-cuda-private.h: the CUDA backend's internal interface. Not
- * installed; CUDA types never reach an installed header.
+/* nt-backend-cuda-private.h: the CUDA implementation module's internal
+ * interface. Not installed; CUDA types never reach an installed header.
  *
- * The backend is split in three modules:
- *   nt-backend-cuda.c          plugin entry, probe, instance (stream, cuBLAS
+ * The backend is a thin plugin, nt-backend-cuda.c (descriptor, class,
+ * options; links no CUDA library, see nt-backend-cuda-impl.h), and an
+ * implementation module loaded on demand, split in three files:
+ *   nt-backend-cuda-impl.c     module entry, probe, instance (stream, cuBLAS
  *                              and cuDNN handles), memory, staging, sticky
  *                              errors, GEMM and the element-wise ops
  *   nt-backend-cuda-conv.c     convolution through cuDNN (algorithm cache,
