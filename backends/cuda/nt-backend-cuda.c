@@ -198,13 +198,114 @@ get_impl (char **why_out)
   return impl;
 }
 
+/* ---- asking the CUDA runtime alone ------------------------------------ */
+
+#ifndef NT_CUDART_SONAME
+#define NT_CUDART_SONAME "libcudart.so"
+#endif
+
+/* cudart's functions, declared without its headers (cudaError_t is an
+ * enum, passed as int); cudaErrorInsufficientDriver is 35. */
+typedef int (*NtCudaGetDeviceCount) (int *count);
+typedef const char *(*NtCudaErrorText) (int error);
+#define NT_CUDA_ERROR_INSUFFICIENT_DRIVER 35
+
+static struct {
+  gboolean tried;
+  NtCudaGetDeviceCount get_count;
+  NtCudaErrorText error_string, error_name;
+  char *failure;
+} nt_cudart;
+
+/* TRUE when libcudart (about 2 MB, where the implementation module with
+ * cuBLAS and cuDNN maps 220 MB) sees at least one device; otherwise FALSE
+ * and *why_out (caller frees) says why in the runtime's words. This keeps
+ * nulltool list and backend=auto light on machines without a GPU. */
+static gboolean
+cudart_sees_device (char **why_out)
+{
+  int count = 0, rc;
+
+  g_mutex_lock (&nt_cuda_impl_lock);
+  if (!nt_cudart.tried)
+    {
+      const char *names[] = {
+#ifdef NT_CUDART_DIR
+        NT_CUDART_DIR "/" NT_CUDART_SONAME,
+#endif
+        NT_CUDART_SONAME };
+      GString *tried = g_string_new (NULL);
+      GModule *m = NULL;
+
+      for (guint i = 0; m == NULL && i < G_N_ELEMENTS (names); i++)
+        if ((m = g_module_open (names[i], G_MODULE_BIND_LOCAL)) == NULL)
+          g_string_append_printf (tried, "%s%s", tried->len ? "; " : "",
+                                  g_module_error ());
+      if (m != NULL
+          && g_module_symbol (m, "cudaGetDeviceCount",
+                              (gpointer *) &nt_cudart.get_count)
+          && g_module_symbol (m, "cudaGetErrorString",
+                              (gpointer *) &nt_cudart.error_string)
+          && g_module_symbol (m, "cudaGetErrorName",
+                              (gpointer *) &nt_cudart.error_name))
+        g_module_make_resident (m);
+      else
+        {
+          nt_cudart.get_count = NULL;
+          nt_cudart.failure = g_strdup_printf (
+            "cannot load the CUDA runtime %s (%s); install the CUDA "
+            "toolkit's runtime or the NVIDIA driver packages",
+            NT_CUDART_SONAME, m ? g_module_error () : tried->str);
+          if (m != NULL)
+            g_module_close (m);
+        }
+      g_string_free (tried, TRUE);
+      nt_cudart.tried = TRUE;
+    }
+  g_mutex_unlock (&nt_cuda_impl_lock);
+  if (nt_cudart.get_count == NULL)
+    {
+      *why_out = g_strdup (nt_cudart.failure);
+      return FALSE;
+    }
+  rc = nt_cudart.get_count (&count);
+  if (rc != 0)
+    {
+      /* the same words as the implementation's probe */
+      *why_out = g_strdup_printf (
+        "%s (cudaGetDeviceCount: %s)%s", nt_cudart.error_string (rc),
+        nt_cudart.error_name (rc),
+        rc == NT_CUDA_ERROR_INSUFFICIENT_DRIVER
+        ? "; no NVIDIA driver is installed, or it is older than this CUDA "
+          "runtime needs" : "");
+      return FALSE;
+    }
+  if (count < 1)
+    {
+      *why_out = g_strdup ("no CUDA-capable device is detected "
+                           "(cudaGetDeviceCount returned 0)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- the class -------------------------------------------------------- */
 
 static gboolean
 nt_cuda_probe (char **reason_out)
 {
   char *why = NULL;
-  const NtCudaImpl *impl = get_impl (&why);
+  const NtCudaImpl *impl;
+
+  if (!cudart_sees_device (&why))
+    {
+      if (reason_out != NULL)
+        *reason_out = why;
+      else
+        g_free (why);
+      return FALSE;
+    }
+  impl = get_impl (&why);
 
   if (impl != NULL)
     return impl->probe (reason_out);
