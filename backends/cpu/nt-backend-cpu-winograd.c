@@ -154,13 +154,13 @@ nt_wino_output_tile (const float *restrict e, gsize mstep,
     }
 }
 
-/* dst[j][i] = src[i][j] for a rows x cols matrix: 4 x 4 blocks through
+/* dst[j * ldd + i] = src[i][j] for a rows x cols matrix: 4 x 4 blocks through
  * SSE registers (every x86-64 has SSE), edges element by element. Bands
  * of 32 source rows: each destination row gets 128 contiguous bytes per
  * band, and the band's source lines stay in L1 while it is walked. */
 static inline __attribute__ ((always_inline)) void
-nt_transpose (const float *restrict src, int rows, int cols,
-              float *restrict dst)
+nt_transpose_ld (const float *restrict src, int rows, int cols,
+                 float *restrict dst, gsize ldd)
 {
   int i0 = 0;
 
@@ -178,14 +178,14 @@ nt_transpose (const float *restrict src, int rows, int cols,
             __m128 r3 = _mm_loadu_ps (src + (gsize) (i + 3) * cols + j);
 
             _MM_TRANSPOSE4_PS (r0, r1, r2, r3);
-            _mm_storeu_ps (dst + (gsize) j * rows + i, r0);
-            _mm_storeu_ps (dst + (gsize) (j + 1) * rows + i, r1);
-            _mm_storeu_ps (dst + (gsize) (j + 2) * rows + i, r2);
-            _mm_storeu_ps (dst + (gsize) (j + 3) * rows + i, r3);
+            _mm_storeu_ps (dst + (gsize) j * ldd + i, r0);
+            _mm_storeu_ps (dst + (gsize) (j + 1) * ldd + i, r1);
+            _mm_storeu_ps (dst + (gsize) (j + 2) * ldd + i, r2);
+            _mm_storeu_ps (dst + (gsize) (j + 3) * ldd + i, r3);
           }
       for (; j < cols; j++)
         for (int i = i0; i < i1; i++)
-          dst[(gsize) j * rows + i] = src[(gsize) i * cols + j];
+          dst[(gsize) j * ldd + i] = src[(gsize) i * cols + j];
       if (i1 < i0 + 32)
         {
           i0 = i1;   /* fewer than 4 rows left: the loop below */
@@ -195,7 +195,15 @@ nt_transpose (const float *restrict src, int rows, int cols,
 #endif
   for (int i = i0; i < rows; i++)
     for (int j = 0; j < cols; j++)
-      dst[(gsize) j * rows + i] = src[(gsize) i * cols + j];
+      dst[(gsize) j * ldd + i] = src[(gsize) i * cols + j];
+}
+
+/* dst[j][i] = src[i][j], dst rows `rows` long. */
+static inline __attribute__ ((always_inline)) void
+nt_transpose (const float *restrict src, int rows, int cols,
+              float *restrict dst)
+{
+  nt_transpose_ld (src, rows, cols, dst, rows);
 }
 
 /* V[xi][t][:] = B^T d B for every tile t of the th x tw tiling of x
@@ -270,38 +278,44 @@ _nt_cpu_winograd_image (const float *x, int c, int h, int w, int pad_top,
                    u + (gsize) xi * k * c, k, 0.0f, m + (gsize) xi * mstep,
                    k);
 
-  /* y tile = A^T m A, into the channel-last output */
+  /* y tile = A^T m A, one row of tiles at a time into a channel-last band
+   * of two output rows, which goes back to channel-major (with bias and
+   * ReLU) while it is still in L1 */
   for (int ti = 0; ti < th; ti++)
-    for (int tj = 0; tj < tw; tj++)
-      {
-        const float *e = m + (gsize) (ti * tw + tj) * k;
-        float *y00 = yt + ((gsize) (2 * ti) * ow + 2 * tj) * k;
-        /* the tile's other outputs, or throw-away rows when they fall
-         * outside (odd sizes); all four distinct, as restrict needs */
-        gboolean right = 2 * tj + 1 < ow, down = 2 * ti + 1 < oh;
-        float *y01 = right ? y00 + k : sink;
-        float *y10 = down ? y00 + (gsize) ow * k : sink + k;
-        float *y11 = right && down ? y00 + (gsize) (ow + 1) * k : sink + 2 * k;
-
-        nt_wino_output_tile (e, mstep, y00, y01, y10, y11, k);
-      }
-
-  /* back to channel-major, then bias and ReLU */
-  nt_transpose (yt, oh * ow, k, y);
-  for (int kk = 0; kk < k; kk++)
     {
-      float *yk = y + (gsize) kk * oh * ow;
-      float b = bias ? bias[kk] : 0.0f;
+      int rows = MIN (2, oh - 2 * ti);
 
-      if (relu)
-        for (int p = 0; p < oh * ow; p++)
-          {
-            float val = yk[p] + b;
-            yk[p] = val > 0.0f ? val : 0.0f;
-          }
-      else if (b != 0.0f)
-        for (int p = 0; p < oh * ow; p++)
-          yk[p] += b;
+      for (int tj = 0; tj < tw; tj++)
+        {
+          const float *e = m + (gsize) (ti * tw + tj) * k;
+          float *y00 = yt + (gsize) (2 * tj) * k;
+          /* the tile's other outputs, or throw-away rows when they fall
+           * outside (odd sizes); all four distinct, as restrict needs */
+          gboolean right = 2 * tj + 1 < ow, down = rows == 2;
+          float *y01 = right ? y00 + k : sink;
+          float *y10 = down ? y00 + (gsize) ow * k : sink + k;
+          float *y11 = right && down ? y00 + (gsize) (ow + 1) * k
+                                     : sink + 2 * k;
+
+          nt_wino_output_tile (e, mstep, y00, y01, y10, y11, k);
+        }
+      float *yrow = y + (gsize) (2 * ti) * ow;
+      nt_transpose_ld (yt, rows * ow, k, yrow, (gsize) oh * ow);
+      for (int kk = 0; kk < k; kk++)
+        {
+          float *yk = yrow + (gsize) kk * oh * ow;
+          float b = bias ? bias[kk] : 0.0f;
+
+          if (relu)
+            for (int p = 0; p < rows * ow; p++)
+              {
+                float val = yk[p] + b;
+                yk[p] = val > 0.0f ? val : 0.0f;
+              }
+          else if (b != 0.0f)
+            for (int p = 0; p < rows * ow; p++)
+              yk[p] += b;
+        }
     }
 }
 
