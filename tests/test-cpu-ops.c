@@ -565,6 +565,39 @@ START_TEST (test_conv_winograd_vs_im2col)
 }
 END_TEST
 
+/* flush_denormals (the default) turns a denormal result into zero;
+ * flush_denormals=false keeps it. 1e-30 * 1e-10 = 1e-40 < FLT_MIN. */
+START_TEST (test_flush_denormals)
+{
+  static const char *const sel[2] = { "cpu:threads=1",
+                                      "cpu:threads=1,flush_denormals=false" };
+  const float x = 1e-30f;
+
+  reg = nt_test_registry ();
+  for (int v = 0; v < 2; v++)
+    {
+      be = nt_test_backend (reg, sel[v]);
+      NtBuffer *bx = buf_new (&x, 1), *by = buf_new (NULL, 1);
+      be->ops->fill (be, by, 0, 1, 0.0f);
+      be->ops->scale_add (be, by, 1e-10f, bx, 0.0f, 1);
+      float *got = buf_get (by, 1);
+      if (v == 0)
+        ck_assert_msg (got[0] == 0.0f, "%s: got %g, expected 0", sel[v],
+                       got[0]);
+      else
+        ck_assert_msg (got[0] > 0.0f && got[0] < 1.2e-38f,
+                       "%s: got %g, expected a denormal", sel[v], got[0]);
+      g_free (got);
+      be->ops->free (be, bx);
+      be->ops->free (be, by);
+      nt_backend_free (be);
+    }
+  be = NULL;
+  nt_registry_free (reg);
+  reg = NULL;
+}
+END_TEST
+
 /* Shapes that the backend splits into several blocks per thread (it builds
  * at most 256 Ki column floats at once): 20 images of 8 x 28 x 28 under a
  * 3x3 kernel make blocks of 4 images (several blocks per thread, partial
@@ -1267,6 +1300,7 @@ cpu_ops_suite (void)
   tcase_add_loop_test (tc, test_conv_chunked, 0, n);
   tcase_add_loop_test (tc, test_conv_hand, 0, n);
   tcase_add_test (tc, test_conv_winograd_vs_im2col);
+  tcase_add_test (tc, test_flush_denormals);
   tcase_add_loop_test (tc, test_maxpool, 0, n);
   tcase_add_loop_test (tc, test_bias, 0, n);
   tcase_add_loop_test (tc, test_relu, 0, n);

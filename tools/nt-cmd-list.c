@@ -187,15 +187,19 @@ nt_cmd_inspect (NtCli *cli, int argc, char **argv)
       g_free (why);
     }
   printf ("\nOptions:\n");
+  /* the name column as wide as the longest name */
+  int width = 12;
+  for (const NtOptionSpec *o = f->options; o && o->name; o++)
+    width = MAX (width, (int) strlen (o->name));
   if (f->options == NULL || f->options[0].name == NULL)
     printf ("  (none)\n");
   else
-    printf ("  %-12s %-9s %-12s %-16s %s\n", "name", "type", "default",
-            "range/choices", "help");
+    printf ("  %-*s %-9s %-12s %-16s %s\n", width, "name", "type",
+            "default", "range/choices", "help");
   for (const NtOptionSpec *o = f->options; o && o->name; o++)
     {
       char *domain = describe_domain (o);
-      printf ("  %-12s %-9s %-12s %-16s %s\n", o->name,
+      printf ("  %-*s %-9s %-12s %-16s %s\n", width, o->name,
               nt_option_type_name (o->type),
               o->default_value ? o->default_value : "(none)", domain,
               o->help ? o->help : "");

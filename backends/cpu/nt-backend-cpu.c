@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 #include <gmodule.h>  /* G_MODULE_EXPORT, used by NT_PLUGIN_DEFINE */
 
 #include "nt-plugin.h"
@@ -360,6 +363,28 @@ _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b, int m,
 
 /* ---- instance --------------------------------------------------------- */
 
+/* Flush-to-zero and denormals-are-zero (MXCSR bits 15 and 6) in the calling
+ * thread and in the OpenMP workers (threads created later inherit them).
+ * As training converges, softmax probabilities and gradients fall below
+ * FLT_MIN; arithmetic on such denormal floats is up to a hundred times
+ * slower, and training slowed from 2500 to 1300 img/s within the first
+ * epoch. TensorFlow, which the study used, flushes them too. */
+static void
+nt_cpu_flush_denormals (int threads, gboolean flush)
+{
+#ifdef __SSE__
+  unsigned int bits = 0x8040;
+  unsigned int mode = flush ? (_mm_getcsr () | bits) : (_mm_getcsr () & ~bits);
+
+  _mm_setcsr (mode);
+  NT_OMP (parallel num_threads (threads))
+  _mm_setcsr (mode);
+#else
+  (void) threads;
+  (void) flush;
+#endif
+}
+
 static gboolean
 nt_cpu_sync (NtBackend *be, GError **error)
 {
@@ -424,6 +449,10 @@ static const NtBackendOps nt_cpu_ops = {
 static const NtOptionSpec nt_cpu_options[] = {
   { "threads", NT_OPTION_INT, "0", 0, 256, NULL,
     "worker threads for BLAS and OpenMP loops (0: one per processor)" },
+  { "flush_denormals", NT_OPTION_BOOL, "true", 0, 0, NULL,
+    "treat denormal floats as zero, as TensorFlow does (false: IEEE "
+    "denormals, much slower once training converges); a per-thread mode, "
+    "set for the creating thread and the workers by each new instance" },
   { "winograd", NT_OPTION_BOOL, "true", 0, 0, NULL,
     "3x3 stride-1 convolutions by Winograd F(2x2,3x3) (false: im2col + "
     "GEMM only)" },
@@ -471,6 +500,10 @@ nt_cpu_create (const NtOptions *opts, GError **error)
   cpu->threads = (int) threads;
   cpu->winograd = opts == NULL || !nt_options_has (opts, "winograd")
                   || nt_options_get_bool (opts, "winograd");
+  nt_cpu_flush_denormals (cpu->threads,
+                          opts == NULL
+                          || !nt_options_has (opts, "flush_denormals")
+                          || nt_options_get_bool (opts, "flush_denormals"));
   return &cpu->parent;
 }
 
