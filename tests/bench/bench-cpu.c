@@ -20,7 +20,7 @@
  *   (d) the fp32 GEMM peak of the machine (cblas_sgemm 2048^3) and the
  *       training GFLOP/s as a share of it.
  *
- * usage: bench-cpu [STEPS [BACKEND [MNIST_DIR]]]   (default 300 cpu:threads=2)
+ * usage: bench-cpu [STEPS [BACKEND [MNIST_DIR]]]   (default 1875 cpu:threads=2)
  * environment: NULLTOOL_MNIST_DIR, BENCH_SEARCH_IMAGES (512 test images),
  * BENCH_SWEEP_IMAGES (256), BENCH_SWEEP_MODELS (2), BENCH_PYTORCH_SCRIPT
  * (the reference script; unset or empty: no PyTorch run), BENCH_PYTHON
@@ -341,7 +341,7 @@ row (const char *what, const char *fmt, double ours, double theirs,
 int
 main (int argc, char **argv)
 {
-  int steps = argc > 1 ? atoi (argv[1]) : 300;
+  int steps = argc > 1 ? atoi (argv[1]) : 1875;
   const char *backend = argc > 2 ? argv[2] : "cpu:threads=2";
   const char *dir = argc > 3 ? argv[3] : g_getenv ("NULLTOOL_MNIST_DIR");
   int n_search = env_int ("BENCH_SEARCH_IMAGES", 512);

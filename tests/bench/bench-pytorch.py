@@ -214,9 +214,14 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--chunk", type=int, default=256)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--flush-denormal", action="store_true",
+                    help="torch.set_flush_denormal(True), as nulltool's cpu "
+                    "backend does by default (PyTorch's default is off)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
+    if a.flush_denormal:
+        torch.set_flush_denormal(True)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     train_u8 = load_idx(a.mnist, "train-images-idx3-ubyte", 16)
