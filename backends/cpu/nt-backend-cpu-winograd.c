@@ -3,25 +3,29 @@
  * Convolutional Neural Networks", 2016).
  *
  * Each 2x2 output tile is computed from a 4x4 input tile with 16 products
- * instead of 36. For one image of C channels and T tiles:
- *   U[xi][K x C] = G g G^T          kernel transform (once per call)
- *   V[xi][C x T] = B^T d B          input transform
- *   M[xi][K x T] = U[xi] V[xi]      16 GEMMs, one per xi = 0..15
+ * instead of 36. For one image of C input and K output channels and T
+ * tiles, with the data channel-last (transposed in and out):
+ *   U[xi][C x K] = G g G^T          kernel transform (once per call)
+ *   V[xi][T x C] = B^T d B          input transform
+ *   M[xi][T x K] = V[xi] U[xi]      16 GEMMs, one per xi = 0..15
  *   y tile       = A^T m A          output transform (+ bias, ReLU)
  * with
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
  *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
  *   A^T = [1 1 1 0; 0 1 -1 -1].
  * The paper's conv2 (32 -> 64 channels, 26x26 -> 24x24) then takes 16 GEMMs
- * of 64 x 144 x 32 per image (9.4 MFLOP, small enough to stay in L2) instead
+ * of 144 x 64 x 32 per image (9.4 MFLOP, small enough to stay in L2) instead
  * of one 64 x 576 x 288 GEMM (21.2 MFLOP). The transforms' coefficients are
  * 0, +-1 and 1/2, so results differ from the direct product only by float
- * rounding.
+ * rounding. Channel-last data lets every transform loop run over channels,
+ * which vectorises; channel-major data would leave 12-tile rows.
  *
  * The data gradient of a stride-1 convolution is itself a stride-1
  * convolution: dx = conv(dy padded by kh-1-pad, w rotated by 180 degrees
  * with input and output channels swapped), so it runs through the same
- * per-image routine with the flipped kernel transform. */
+ * per-image routine with the flipped kernel transform. The filter gradient
+ * is dU[xi] = sum over tiles of V[xi]^T Z[xi], Z = A dY A^T the transformed
+ * output gradient, then dW = G^T dU G. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -33,9 +37,9 @@
 
 #include "nt-backend-cpu-private.h"
 
-/* u[xi][k][c] (16 x K x C) from w[K][C][3][3]. With `flip`, the kernel of
- * the data gradient instead: u[xi][c][k] from w[k][c] rotated by 180
- * degrees (so the GEMM's rows are the input channels). */
+/* u[xi][c][k] (16 x C x K) from w[K][C][3][3]. With `flip`, the kernel of
+ * the data gradient instead: u[xi][k][c] from w[k][c] rotated by 180
+ * degrees (its input channels are the forward's outputs). */
 void
 _nt_cpu_winograd_kernels (const float *w, int k, int c, gboolean flip,
                           float *u)
