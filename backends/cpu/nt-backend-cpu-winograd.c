@@ -158,12 +158,12 @@ nt_wino_output_tile (const float *restrict e, gsize mstep,
     }
 }
 
-/* dst[j * ldd + i] = src[i][j] for a rows x cols matrix: 4 x 4 blocks through
+/* dst[j * ldd + i] = src[i * lds + j] for a rows x cols matrix: 4 x 4 blocks through
  * SSE registers (every x86-64 has SSE), edges element by element. Bands
  * of 32 source rows: each destination row gets 128 contiguous bytes per
  * band, and the band's source lines stay in L1 while it is walked. */
 static inline __attribute__ ((always_inline)) void
-nt_transpose_ld (const float *restrict src, int rows, int cols,
+nt_transpose_ld (const float *restrict src, int rows, int cols, gsize lds,
                  float *restrict dst, gsize ldd)
 {
   int i0 = 0;
@@ -176,10 +176,10 @@ nt_transpose_ld (const float *restrict src, int rows, int cols,
       for (; j + 4 <= cols; j += 4)
         for (int i = i0; i < i1; i += 4)
           {
-            __m128 r0 = _mm_loadu_ps (src + (gsize) i * cols + j);
-            __m128 r1 = _mm_loadu_ps (src + (gsize) (i + 1) * cols + j);
-            __m128 r2 = _mm_loadu_ps (src + (gsize) (i + 2) * cols + j);
-            __m128 r3 = _mm_loadu_ps (src + (gsize) (i + 3) * cols + j);
+            __m128 r0 = _mm_loadu_ps (src + (gsize) i * lds + j);
+            __m128 r1 = _mm_loadu_ps (src + (gsize) (i + 1) * lds + j);
+            __m128 r2 = _mm_loadu_ps (src + (gsize) (i + 2) * lds + j);
+            __m128 r3 = _mm_loadu_ps (src + (gsize) (i + 3) * lds + j);
 
             _MM_TRANSPOSE4_PS (r0, r1, r2, r3);
             _mm_storeu_ps (dst + (gsize) j * ldd + i, r0);
@@ -189,7 +189,7 @@ nt_transpose_ld (const float *restrict src, int rows, int cols,
           }
       for (; j < cols; j++)
         for (int i = i0; i < i1; i++)
-          dst[(gsize) j * ldd + i] = src[(gsize) i * cols + j];
+          dst[(gsize) j * ldd + i] = src[(gsize) i * lds + j];
       if (i1 < i0 + 32)
         {
           i0 = i1;   /* fewer than 4 rows left: the loop below */
@@ -199,7 +199,7 @@ nt_transpose_ld (const float *restrict src, int rows, int cols,
 #endif
   for (int i = i0; i < rows; i++)
     for (int j = 0; j < cols; j++)
-      dst[(gsize) j * ldd + i] = src[(gsize) i * cols + j];
+      dst[(gsize) j * ldd + i] = src[(gsize) i * lds + j];
 }
 
 /* dst[j][i] = src[i][j], dst rows `rows` long. */
@@ -207,7 +207,7 @@ static inline __attribute__ ((always_inline)) void
 nt_transpose (const float *restrict src, int rows, int cols,
               float *restrict dst)
 {
-  nt_transpose_ld (src, rows, cols, dst, rows);
+  nt_transpose_ld (src, rows, cols, cols, dst, rows);
 }
 
 /* V[xi][t][:] = B^T d B for every tile t of the th x tw tiling of x
@@ -219,26 +219,37 @@ nt_wino_input (const float *x, int c, int h, int w, int pad_top,
                float *v)
 {
   gsize vstep = (gsize) th * tw * c;
+  int ready = 0;   /* input rows already in xt */
 
-  nt_transpose (x, c, h * w, xt);
   for (int ti = 0; ti < th; ti++)
-    for (int tj = 0; tj < tw; tj++)
-      {
-        const float *d[16];
-        float *o = v + (gsize) (ti * tw + tj) * c;
+    {
+      /* the rows this row of tiles reads, transposed just before (so they
+       * are still in L1) */
+      int need = CLAMP (2 * ti - pad_top + 4, 0, h);
+      if (need > ready)
+        {
+          nt_transpose_ld (x + (gsize) ready * w, c, (need - ready) * w,
+                           (gsize) h * w, xt + (gsize) ready * w * c, c);
+          ready = need;
+        }
+      for (int tj = 0; tj < tw; tj++)
+        {
+          const float *d[16];
+          float *o = v + (gsize) (ti * tw + tj) * c;
 
-        for (int i = 0; i < 4; i++)
-          for (int j = 0; j < 4; j++)
-            {
-              int r = 2 * ti - pad_top + i, q = 2 * tj - pad_left + j;
-              d[i * 4 + j] = r >= 0 && r < h && q >= 0 && q < w
-                                 ? xt + ((gsize) r * w + q) * c
-                                 : zero;
-            }
-        nt_wino_input_tile (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7],
-                            d[8], d[9], d[10], d[11], d[12], d[13], d[14],
-                            d[15], o, vstep, c);
-      }
+          for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+              {
+                int r = 2 * ti - pad_top + i, q = 2 * tj - pad_left + j;
+                d[i * 4 + j] = r >= 0 && r < h && q >= 0 && q < w
+                                   ? xt + ((gsize) r * w + q) * c
+                                   : zero;
+              }
+          nt_wino_input_tile (d[0], d[1], d[2], d[3], d[4], d[5], d[6],
+                              d[7], d[8], d[9], d[10], d[11], d[12], d[13],
+                              d[14], d[15], o, vstep, c);
+        }
+    }
 }
 
 gsize
@@ -304,7 +315,7 @@ _nt_cpu_winograd_image (const float *x, int c, int h, int w, int pad_top,
           nt_wino_output_tile (e, mstep, y00, y01, y10, y11, k);
         }
       float *yrow = y + (gsize) (2 * ti) * ow;
-      nt_transpose_ld (yt, rows * ow, k, yrow, (gsize) oh * ow);
+      nt_transpose_ld (yt, rows * ow, k, k, yrow, (gsize) oh * ow);
       for (int kk = 0; kk < k; kk++)
         {
           float *yk = yrow + (gsize) kk * oh * ow;
