@@ -382,6 +382,16 @@ nt_wino_applies (const NtCpuBackend *cpu, const NtConvGeom *g)
          && g->sw == 1 && g->pt <= 2 && g->pl <= 2 && g->c >= 8 && g->k >= 8;
 }
 
+/* Scratch of the forward and of the filter gradient for `g`, rounded to
+ * 16 floats so that the next region starts on a cache line. */
+static gsize
+nt_wino_filter_scratch (const NtConvGeom *g)
+{
+  return (_nt_cpu_winograd_scratch ((int) g->c, (int) g->h, (int) g->w,
+                                    (int) g->k, (int) g->oh, (int) g->ow)
+          + 15) & ~(gsize) 15;
+}
+
 /* Winograd scratch: the kernel transform (16 K C floats) at the start,
  * then one slice per thread of `*per_thread` floats, enough for the
  * forward and the data gradient. NULL after recording OUT_OF_MEMORY. */
@@ -391,8 +401,11 @@ nt_wino_scratch (NtCpuBackend *cpu, const NtConvGeom *g, gsize *per_thread)
   int c = (int) g->c, h = (int) g->h, w = (int) g->w, k = (int) g->k;
   int oh = (int) g->oh, ow = (int) g->ow;
 
-  *per_thread = MAX (_nt_cpu_winograd_scratch (c, h, w, k, oh, ow),
-                     _nt_cpu_winograd_scratch (k, oh, ow, c, h, w));
+  /* the backward needs both at once: the filter gradient's (whose
+   * channel-last gradient the data gradient then reads) and the data
+   * gradient's, after it */
+  *per_thread = nt_wino_filter_scratch (g)
+                + _nt_cpu_winograd_scratch (k, oh, ow, c, h, w);
   /* a multiple of 16 floats keeps every slice cache-line aligned */
   *per_thread = (*per_thread + 15) & ~(gsize) 15;
   return _nt_cpu_scratch (cpu, &cpu->wino,
@@ -434,10 +447,11 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
 
         nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
         for (gsize n = lo; n < hi; n++)
-          _nt_cpu_winograd_image (x->data + n * g.c * g.h * g.w, (int) g.c,
-                                  (int) g.h, (int) g.w, (int) g.pt,
-                                  (int) g.pl, u, (int) g.k, (int) g.oh,
-                                  (int) g.ow, b ? b->data : NULL, relu,
+          _nt_cpu_winograd_image (x->data + n * g.c * g.h * g.w, FALSE,
+                                  (int) g.c, (int) g.h, (int) g.w,
+                                  (int) g.pt, (int) g.pl, u, (int) g.k,
+                                  (int) g.oh, (int) g.ow,
+                                  b ? b->data : NULL, relu,
                                   y->data + n * g.k * g.p, v);
       }
       return;
@@ -618,7 +632,7 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
   NtCpuBackend *cpu = NT_CPU (be);
   NtConvGeom g;
   float *cols_all, *prod_all, *part = NULL, *u = NULL;
-  gsize kw_size, stride, slice = 0;
+  gsize kw_size, stride, slice = 0, filter_scratch;
   int team = 1;
   gboolean wino;
 
@@ -638,6 +652,7 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
   wino = nt_wino_applies (cpu, &g);
   if (wino)
     g.nb = 1;
+  filter_scratch = nt_wino_filter_scratch (&g);
   if (!nt_conv_scratch (cpu, &g, &cols_all, &prod_all)
       || (wino && (u = nt_wino_scratch (cpu, &g, &slice)) == NULL))
     return;
@@ -661,6 +676,7 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
     float *acc = t == 0 && !wino ? dw->data : part + (gsize) t * stride;
     float *bacc = t == 0 && !wino ? db->data : acc + kw_size;
     float *v = wino ? u + 16 * g.k * g.c + (gsize) t * slice : NULL;
+    const float *g_last = NULL;
     gsize lo, hi;
 
     if (t == 0)
@@ -687,11 +703,10 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
             }
         /* The first block of a thread overwrites, later ones add. */
         if (wino)
-          _nt_cpu_winograd_filter_image (x->data + n0 * g.c * g.h * g.w,
-                                         (int) g.c, (int) g.h, (int) g.w,
-                                         (int) g.pt, (int) g.pl, prod,
-                                         (int) g.k, (int) g.oh, (int) g.ow,
-                                         n0 == lo, acc, v);
+          g_last = _nt_cpu_winograd_filter_image (
+            x->data + n0 * g.c * g.h * g.w, (int) g.c, (int) g.h, (int) g.w,
+            (int) g.pt, (int) g.pl, prod, (int) g.k, (int) g.oh, (int) g.ow,
+            n0 == lo, acc, v);
         else
           {
             nt_im2col (&g, x->data, n0, nb, cols);
@@ -699,11 +714,14 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
                            prod, np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
                            (int) g.crs);
           }
+        /* the data gradient reads the gradient the filter gradient left
+         * channel-last, with scratch of its own after the filter's */
         if (wino && dx != NULL)
-          _nt_cpu_winograd_image (prod, (int) g.k, (int) g.oh, (int) g.ow,
-                                  2 - (int) g.pt, 2 - (int) g.pl, u,
-                                  (int) g.c, (int) g.h, (int) g.w, NULL,
-                                  FALSE, dx->data + n0 * g.c * g.h * g.w, v);
+          _nt_cpu_winograd_image (g_last, TRUE, (int) g.k, (int) g.oh,
+                                  (int) g.ow, 2 - (int) g.pt, 2 - (int) g.pl,
+                                  u, (int) g.c, (int) g.h, (int) g.w, NULL,
+                                  FALSE, dx->data + n0 * g.c * g.h * g.w,
+                                  v + filter_scratch);
         else if (dx != NULL)
           {
             _nt_cpu_sgemm (TRUE, FALSE, (int) g.crs, np, (int) g.k, 1.0f,

@@ -98,26 +98,30 @@ void _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b,
 /* Winograd F(2x2, 3x3) (nt-backend-cpu-winograd.c). _kernels: the 16 x C x
  * K transform of w [K][C][3][3] (with `flip`: 16 x K x C, of the kernel
  * rotated by 180 degrees, for the data gradient). _image: one image,
- * y[K][oh][ow] = act(conv(x[C][h][w] padded by pad_top/pad_left, zero
- * elsewhere) + bias) with act = ReLU when `relu`, bias may be NULL, using
- * _scratch(c, h, w, k, oh, ow) floats of scratch. */
+ * y[K][oh][ow] = act(conv(x padded by pad_top/pad_left, zero elsewhere) +
+ * bias) with act = ReLU when `relu`, bias may be NULL, x [C][h][w] or,
+ * with `x_last`, channel-last [h][w][C]; _scratch(c, h, w, k, oh, ow)
+ * floats of scratch. */
 void _nt_cpu_winograd_kernels (const float *w, int k, int c, gboolean flip,
                                float *u);
 gsize _nt_cpu_winograd_scratch (int c, int h, int w, int k, int oh, int ow);
-void _nt_cpu_winograd_image (const float *x, int c, int h, int w,
-                             int pad_top, int pad_left, const float *u,
-                             int k, int oh, int ow, const float *bias,
-                             gboolean relu, float *y, float *scratch);
+void _nt_cpu_winograd_image (const float *x, gboolean x_last, int c, int h,
+                             int w, int pad_top, int pad_left,
+                             const float *u, int k, int oh, int ow,
+                             const float *bias, gboolean relu, float *y,
+                             float *scratch);
 /* The filter gradient by Winograd: _filter_image adds (or writes, when
  * `first`) one image's share, for input x [C][h][w] (padded as in the
  * forward) and output gradient g [K][oh][ow], to du (16 x C x K, the
- * transform domain), with _scratch(c, h, w, k, oh, ow) floats of scratch;
+ * transform domain), with _scratch(c, h, w, k, oh, ow) floats of scratch,
+ * and returns g channel-last (in the scratch: the data gradient's input);
  * _filter_finish turns the summed du into dw [K][C][3][3]. */
-void _nt_cpu_winograd_filter_image (const float *x, int c, int h, int w,
-                                    int pad_top, int pad_left,
-                                    const float *g, int k, int oh, int ow,
-                                    gboolean first, float *du,
-                                    float *scratch);
+const float *_nt_cpu_winograd_filter_image (const float *x, int c, int h,
+                                            int w, int pad_top,
+                                            int pad_left, const float *g,
+                                            int k, int oh, int ow,
+                                            gboolean first, float *du,
+                                            float *scratch);
 void _nt_cpu_winograd_filter_finish (const float *du, int k, int c,
                                      float *dw);
 

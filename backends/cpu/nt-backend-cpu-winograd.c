@@ -212,14 +212,17 @@ nt_transpose (const float *restrict src, int rows, int cols,
 
 /* V[xi][t][:] = B^T d B for every tile t of the th x tw tiling of x
  * (channel-major c x h x w, padded by pad_top/pad_left), through the
- * channel-last copy xt (h w c floats); `zero` is a zero row of c floats. */
+ * channel-last copy xt_buf (h w c floats), or of x itself when it is
+ * already channel-last (`x_last`); `zero` is a zero row of c floats. */
 static inline __attribute__ ((always_inline)) void
-nt_wino_input (const float *x, int c, int h, int w, int pad_top,
-               int pad_left, int th, int tw, float *xt, const float *zero,
-               float *v)
+nt_wino_input (const float *x, gboolean x_last, int c, int h, int w,
+               int pad_top, int pad_left, int th, int tw, float *xt_buf,
+               const float *zero, float *v)
 {
   gsize vstep = (gsize) th * tw * c;
-  int ready = 0;   /* input rows already in xt */
+  /* input rows already channel-last: all of them when x is */
+  int ready = x_last ? h : 0;
+  const float *xt = x_last ? x : xt_buf;
 
   for (int ti = 0; ti < th; ti++)
     {
@@ -229,7 +232,7 @@ nt_wino_input (const float *x, int c, int h, int w, int pad_top,
       if (need > ready)
         {
           nt_transpose_ld (x + (gsize) ready * w, c, (need - ready) * w,
-                           (gsize) h * w, xt + (gsize) ready * w * c, c);
+                           (gsize) h * w, xt_buf + (gsize) ready * w * c, c);
           ready = need;
         }
       for (int tj = 0; tj < tw; tj++)
@@ -267,10 +270,10 @@ _nt_cpu_winograd_scratch (int c, int h, int w, int k, int oh, int ow)
 __attribute__ ((target_clones ("avx512f", "avx2", "default")))
 #endif
 void
-_nt_cpu_winograd_image (const float *x, int c, int h, int w, int pad_top,
-                        int pad_left, const float *u, int k, int oh, int ow,
-                        const float *bias, gboolean relu, float *y,
-                        float *scratch)
+_nt_cpu_winograd_image (const float *x, gboolean x_last, int c, int h,
+                        int w, int pad_top, int pad_left, const float *u,
+                        int k, int oh, int ow, const float *bias,
+                        gboolean relu, float *y, float *scratch)
 {
   int th = (oh + 1) / 2, tw = (ow + 1) / 2, t_n = th * tw;
   /* channel-last input, V [16][T][C], M [16][T][K], channel-last output,
@@ -284,7 +287,8 @@ _nt_cpu_winograd_image (const float *x, int c, int h, int w, int pad_top,
   gsize vstep = (gsize) t_n * c, mstep = (gsize) t_n * k;
 
   memset (zero, 0, MAX (c, k) * sizeof (float));
-  nt_wino_input (x, c, h, w, pad_top, pad_left, th, tw, xt, zero, v);
+  nt_wino_input (x, x_last, c, h, w, pad_top, pad_left, th, tw, xt, zero,
+                 v);
 
   /* M[xi][T x K] = V[xi][T x C] U[xi][C x K] (no transposed operand:
    * OpenBLAS runs 144 x 64 x 32 at 171 GFLOP/s this way, 99 with U^T) */
@@ -373,7 +377,7 @@ nt_wino_grad_tile (const float *restrict a, const float *restrict b,
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__ ((target_clones ("avx512f", "avx2", "default")))
 #endif
-void
+const float *
 _nt_cpu_winograd_filter_image (const float *x, int c, int h, int w,
                                int pad_top, int pad_left, const float *g,
                                int k, int oh, int ow, gboolean first,
@@ -390,7 +394,7 @@ _nt_cpu_winograd_filter_image (const float *x, int c, int h, int w,
   gsize vstep = (gsize) t_n * c, zstep = (gsize) t_n * k;
 
   memset (zero, 0, MAX (c, k) * sizeof (float));
-  nt_wino_input (x, c, h, w, pad_top, pad_left, th, tw, xt, zero, v);
+  nt_wino_input (x, FALSE, c, h, w, pad_top, pad_left, th, tw, xt, zero, v);
 
   nt_transpose (g, k, oh * ow, gt);
   for (int ti = 0; ti < th; ti++)
@@ -410,6 +414,7 @@ _nt_cpu_winograd_filter_image (const float *x, int c, int h, int w,
     _nt_cpu_sgemm (TRUE, FALSE, c, k, t_n, 1.0f, v + (gsize) xi * vstep, c,
                    z + (gsize) xi * zstep, k, first ? 0.0f : 1.0f,
                    du + (gsize) xi * c * k, k);
+  return gt;
 }
 
 void
