@@ -275,27 +275,6 @@ nt_col2im (const NtConvGeom *g, const float *cols, gsize n0, gsize nb,
     }
 }
 
-/* NCHW tensor (images n0 .. n0+nb-1, K channels) <-> prod[K x nb*P].
- * to_nchw: scatter prod into the tensor; otherwise gather. */
-static void
-nt_reorder (const NtConvGeom *g, float *nchw, gsize n0, gsize nb,
-            float *prod, gboolean to_nchw)
-{
-  const gsize np = nb * g->p;
-
-  for (gsize nn = 0; nn < nb; nn++)
-    for (gsize k = 0; k < g->k; k++)
-      {
-        float *img = nchw + ((n0 + nn) * g->k + k) * g->p;
-        float *mat = prod + k * np + nn * g->p;
-
-        if (to_nchw)
-          memcpy (img, mat, g->p * sizeof (float));
-        else
-          memcpy (mat, img, g->p * sizeof (float));
-      }
-}
-
 /* Grows the per-thread column and product scratch for `g`; FALSE after
  * recording OUT_OF_MEMORY. */
 static gboolean
@@ -507,128 +486,23 @@ _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
   _nt_cpu_conv2d_forward_bias (be, x, xd, w, NULL, out_c, win, FALSE, y);
 }
 
-void
-_nt_cpu_conv2d_backward_data (NtBackend *be, const NtBuffer *dy,
-                              const NtBuffer *w, NtDims xd, int out_c,
-                              const NtWindow *win, NtBuffer *dx)
+/* The backward of y = act(conv(x, w) + b), behind all three backward ops:
+ * per block of images the gradient g (dy, masked by y > 0 for a ReLU) is
+ * gathered once (or read in place: one image, no mask) and feeds the bias
+ * sum, the filter gradient and the data gradient. dw, db and dx may each be
+ * NULL (not wanted); x is read only for dw. By im2col the columns of x are
+ * rebuilt in `cols` for the filter GEMM, which the data GEMM then
+ * overwrites; by Winograd one image at a time, the filter gradient summed
+ * in the transform domain (16 x C x K) and transformed once, the data
+ * gradient reading the channel-last gradient the filter gradient made.
+ * Per-thread partial sums are added in thread order, so results are
+ * deterministic for a given thread count. */
+static void
+nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
+                  const NtBuffer *y, const NtBuffer *dy, const NtBuffer *w,
+                  NtDims xd, int out_c, const NtWindow *win, gboolean relu,
+                  NtBuffer *dw, NtBuffer *db, NtBuffer *dx)
 {
-  static const char op[] = "conv2d_backward_data";
-  NtCpuBackend *cpu = NT_CPU (be);
-  NtConvGeom g;
-  float *cols_all, *prod_all;
-
-  if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
-      || !_nt_cpu_check_buf (cpu, op, "dy", dy, 0, g.n * g.k * g.p)
-      || !_nt_cpu_check_buf (cpu, op, "w", w, 0, g.k * g.crs)
-      || !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w)
-      || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
-    return;
-  _nt_cpu_set_blas_threads (1);
-
-  NT_OMP (parallel num_threads (g.nth))
-  {
-    int t = nt_thread_num ();
-    float *cols = cols_all + (gsize) t * g.crs * g.nb * g.p;
-    float *prod = prod_all + (gsize) t * g.k * g.nb * g.p;
-    gsize lo, hi;
-
-    nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
-    for (gsize n0 = lo; n0 < hi; n0 += g.nb)
-      {
-        gsize nb = MIN (g.nb, hi - n0);
-        int np = (int) (nb * g.p);
-        const float *dym = dy->data + n0 * g.k * g.p;
-
-        if (nb > 1)
-          {
-            nt_reorder (&g, dy->data, n0, nb, prod, FALSE);
-            dym = prod;
-          }
-        _nt_cpu_sgemm (TRUE, FALSE, (int) g.crs, np, (int) g.k, 1.0f,
-                       w->data, (int) g.crs, dym, np, 0.0f, cols, np);
-        nt_col2im (&g, cols, n0, nb, dx->data);
-      }
-  }
-}
-
-void
-_nt_cpu_conv2d_backward_filter (NtBackend *be, const NtBuffer *x,
-                                const NtBuffer *dy, NtDims xd, int out_c,
-                                const NtWindow *win, NtBuffer *dw)
-{
-  static const char op[] = "conv2d_backward_filter";
-  NtCpuBackend *cpu = NT_CPU (be);
-  NtConvGeom g;
-  float *cols_all, *prod_all, *part = NULL;
-  gsize kcrs;
-  int team = 1;
-
-  if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
-      || !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w)
-      || !_nt_cpu_check_buf (cpu, op, "dy", dy, 0, g.n * g.k * g.p)
-      || !_nt_cpu_check_buf (cpu, op, "dw", dw, 0, g.k * g.crs)
-      || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
-    return;
-  kcrs = g.k * g.crs;
-  /* Thread 0 accumulates straight into dw, the others into `part`. */
-  if (g.nth > 1
-      && (part = _nt_cpu_scratch (cpu, &cpu->part, (g.nth - 1) * kcrs))
-         == NULL)
-    return;
-  _nt_cpu_set_blas_threads (1);
-
-  NT_OMP (parallel num_threads (g.nth))
-  {
-    int t = nt_thread_num ();
-    float *cols = cols_all + (gsize) t * g.crs * g.nb * g.p;
-    float *prod = prod_all + (gsize) t * g.k * g.nb * g.p;
-    float *acc = t == 0 ? dw->data : part + (gsize) (t - 1) * kcrs;
-    gsize lo, hi;
-
-    if (t == 0)
-      team = nt_team_size ();
-    nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
-    for (gsize n0 = lo; n0 < hi; n0 += g.nb)
-      {
-        gsize nb = MIN (g.nb, hi - n0);
-        int np = (int) (nb * g.p);
-        const float *dym = dy->data + n0 * g.k * g.p;
-
-        nt_im2col (&g, x->data, n0, nb, cols);
-        if (nb > 1)
-          {
-            nt_reorder (&g, dy->data, n0, nb, prod, FALSE);
-            dym = prod;
-          }
-        /* The first block of a thread overwrites, later ones add. */
-        _nt_cpu_sgemm (FALSE, TRUE, (int) g.k, (int) g.crs, np, 1.0f, dym,
-                       np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
-                       (int) g.crs);
-      }
-  }
-  /* Every thread had at least one image (team <= nth <= n), so every
-   * partial sum is set; add them in thread order. */
-  for (int t = 1; t < team; t++)
-    {
-      const float *src = part + (gsize) (t - 1) * kcrs;
-      for (gsize i = 0; i < kcrs; i++)
-        dw->data[i] += src[i];
-    }
-}
-
-/* The fused backward: per block, the gradient g (dy, masked by y > 0 for
- * a ReLU) is gathered once and feeds the bias sum, the filter GEMM and the
- * data GEMM; the columns of x are rebuilt in `cols` for the filter GEMM,
- * which the data GEMM then overwrites. Per-thread partial sums of dw and db
- * are added in thread order, as in backward_filter. */
-void
-_nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
-                              const NtBuffer *y, const NtBuffer *dy,
-                              const NtBuffer *w, NtDims xd, int out_c,
-                              const NtWindow *win, gboolean relu,
-                              NtBuffer *dw, NtBuffer *db, NtBuffer *dx)
-{
-  static const char op[] = "conv2d_backward_bias";
   NtCpuBackend *cpu = NT_CPU (be);
   NtConvGeom g;
   float *cols_all, *prod_all, *part = NULL, *u = NULL;
@@ -637,18 +511,17 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
   gboolean wino;
 
   if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
-      || !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w)
+      || (dw != NULL
+          && !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w))
       || (relu && !_nt_cpu_check_buf (cpu, op, "y", y, 0, g.n * g.k * g.p))
       || !_nt_cpu_check_buf (cpu, op, "dy", dy, 0, g.n * g.k * g.p)
-      || !_nt_cpu_check_buf (cpu, op, "w", w, 0, g.k * g.crs)
-      || !_nt_cpu_check_buf (cpu, op, "dw", dw, 0, g.k * g.crs)
-      || !_nt_cpu_check_buf (cpu, op, "db", db, 0, g.k)
+      || (dx != NULL && !_nt_cpu_check_buf (cpu, op, "w", w, 0, g.k * g.crs))
+      || (dw != NULL
+          && !_nt_cpu_check_buf (cpu, op, "dw", dw, 0, g.k * g.crs))
+      || (db != NULL && !_nt_cpu_check_buf (cpu, op, "db", db, 0, g.k))
       || (dx != NULL
           && !_nt_cpu_check_buf (cpu, op, "dx", dx, 0, g.n * g.c * g.h * g.w)))
     return;
-  /* By Winograd, the filter and data gradients work on one image's
-   * gathered gradient at a time, and the filter gradient is summed in the
-   * transform domain (16 x C x K), then transformed once. */
   wino = nt_wino_applies (cpu, &g);
   if (wino)
     g.nb = 1;
@@ -659,11 +532,11 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
   if (wino && dx != NULL)
     /* pads of the data gradient: kh - 1 - pad_top, kw - 1 - pad_left */
     _nt_cpu_winograd_kernels (w->data, (int) g.k, (int) g.c, TRUE, u);
-  kw_size = wino ? 16 * g.c * g.k : g.k * g.crs;
+  kw_size = dw == NULL ? 0 : wino ? 16 * g.c * g.k : g.k * g.crs;
   stride = kw_size + g.k;   /* one thread's partial filter gradient, db */
   /* Every thread sums into its own part; Winograd's thread 0 too (its sum
    * is in the transform domain), im2col's thread 0 straight into dw, db. */
-  if ((wino || g.nth > 1)
+  if ((dw != NULL || db != NULL) && (wino || g.nth > 1)
       && (part = _nt_cpu_scratch (cpu, &cpu->part, g.nth * stride)) == NULL)
     return;
   _nt_cpu_set_blas_threads (1);
@@ -673,80 +546,123 @@ _nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
     int t = nt_thread_num ();
     float *cols = cols_all + (gsize) t * g.crs * g.nb * g.p;
     float *prod = prod_all + (gsize) t * g.k * g.nb * g.p;
-    float *acc = t == 0 && !wino ? dw->data : part + (gsize) t * stride;
-    float *bacc = t == 0 && !wino ? db->data : acc + kw_size;
+    gboolean own = t > 0 || wino;   /* sums into part, not the outputs */
+    float *acc = dw == NULL ? NULL
+                 : own ? part + (gsize) t * stride : dw->data;
+    float *bacc = db == NULL ? NULL
+                  : own ? part + (gsize) t * stride + kw_size : db->data;
     float *v = wino ? u + 16 * g.k * g.c + (gsize) t * slice : NULL;
-    const float *g_last = NULL;
     gsize lo, hi;
 
     if (t == 0)
       team = nt_team_size ();
     nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
-    memset (bacc, 0, g.k * sizeof (float));
+    if (bacc != NULL)
+      memset (bacc, 0, g.k * sizeof (float));
     for (gsize n0 = lo; n0 < hi; n0 += g.nb)
       {
         gsize nb = MIN (g.nb, hi - n0);
         int np = (int) (nb * g.p);
+        const float *gk = prod;   /* g as [K x nb*P] */
+        const float *g_last = NULL;
 
-        /* gather g into prod [K x nb*P], summing the bias gradient */
-        for (gsize nn = 0; nn < nb; nn++)
+        if (!relu && nb == 1)
+          gk = dy->data + n0 * g.k * g.p;   /* already that layout */
+        else
+          for (gsize nn = 0; nn < nb; nn++)
+            for (gsize k = 0; k < g.k; k++)
+              {
+                gsize at = ((n0 + nn) * g.k + k) * g.p;
+                float *dst = prod + k * (gsize) np + nn * g.p;
+
+                if (relu)
+                  nt_relu_mask (dst, dy->data + at, y->data + at, g.p);
+                else
+                  memcpy (dst, dy->data + at, g.p * sizeof (float));
+              }
+        if (bacc != NULL)
           for (gsize k = 0; k < g.k; k++)
-            {
-              gsize at = ((n0 + nn) * g.k + k) * g.p;
-              const float *src = dy->data + at;
-              float *dst = prod + k * (gsize) np + nn * g.p;
-              if (relu)
-                nt_relu_mask (dst, src, y->data + at, g.p);
-              else
-                memcpy (dst, src, g.p * sizeof (float));
-              bacc[k] += nt_sum (dst, g.p);
-            }
+            bacc[k] += nt_sum (gk + k * (gsize) np, (gsize) np);
         /* The first block of a thread overwrites, later ones add. */
-        if (wino)
+        if (dw != NULL && wino)
           g_last = _nt_cpu_winograd_filter_image (
             x->data + n0 * g.c * g.h * g.w, (int) g.c, (int) g.h, (int) g.w,
-            (int) g.pt, (int) g.pl, prod, (int) g.k, (int) g.oh, (int) g.ow,
+            (int) g.pt, (int) g.pl, gk, (int) g.k, (int) g.oh, (int) g.ow,
             n0 == lo, acc, v);
-        else
+        else if (dw != NULL)
           {
             nt_im2col (&g, x->data, n0, nb, cols);
             _nt_cpu_sgemm (FALSE, TRUE, (int) g.k, (int) g.crs, np, 1.0f,
-                           prod, np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
+                           gk, np, cols, np, n0 == lo ? 0.0f : 1.0f, acc,
                            (int) g.crs);
           }
-        /* the data gradient reads the gradient the filter gradient left
-         * channel-last, with scratch of its own after the filter's */
-        if (wino && dx != NULL)
-          _nt_cpu_winograd_image (g_last, TRUE, (int) g.k, (int) g.oh,
-                                  (int) g.ow, 2 - (int) g.pt, 2 - (int) g.pl,
-                                  u, (int) g.c, (int) g.h, (int) g.w, NULL,
+        if (dx != NULL && wino)
+          _nt_cpu_winograd_image (g_last ? g_last : gk, g_last != NULL,
+                                  (int) g.k, (int) g.oh, (int) g.ow,
+                                  2 - (int) g.pt, 2 - (int) g.pl, u,
+                                  (int) g.c, (int) g.h, (int) g.w, NULL,
                                   FALSE, dx->data + n0 * g.c * g.h * g.w,
                                   v + filter_scratch);
         else if (dx != NULL)
           {
             _nt_cpu_sgemm (TRUE, FALSE, (int) g.crs, np, (int) g.k, 1.0f,
-                           w->data, (int) g.crs, prod, np, 0.0f, cols, np);
+                           w->data, (int) g.crs, gk, np, 0.0f, cols, np);
             nt_col2im (&g, cols, n0, nb, dx->data);
           }
       }
   }
+  if (part == NULL)
+    return;   /* one im2col thread: the sums went straight to dw and db */
   /* Every thread had at least one image (team <= nth <= n); add the
    * partial sums in thread order. */
-  float *sum_w = wino ? part : dw->data, *sum_b = wino ? part + kw_size
-                                                       : db->data;
+  float *sum_w = wino ? part : (dw ? dw->data : NULL);
+  float *sum_b = wino ? part + kw_size : (db ? db->data : NULL);
   for (int t = 1; t < team; t++)
     {
       const float *src = part + (gsize) t * stride;
-      for (gsize i = 0; i < kw_size; i++)
+      for (gsize i = 0; sum_w != NULL && i < kw_size; i++)
         sum_w[i] += src[i];
-      for (gsize i = 0; i < g.k; i++)
+      for (gsize i = 0; sum_b != NULL && i < g.k; i++)
         sum_b[i] += src[kw_size + i];
     }
-  if (wino)
-    {
-      _nt_cpu_winograd_filter_finish (part, (int) g.k, (int) g.c, dw->data);
-      memcpy (db->data, part + kw_size, g.k * sizeof (float));
-    }
+  if (wino && dw != NULL)
+    _nt_cpu_winograd_filter_finish (part, (int) g.k, (int) g.c, dw->data);
+  if (wino && db != NULL)
+    memcpy (db->data, part + kw_size, g.k * sizeof (float));
+}
+
+void
+_nt_cpu_conv2d_backward_data (NtBackend *be, const NtBuffer *dy,
+                              const NtBuffer *w, NtDims xd, int out_c,
+                              const NtWindow *win, NtBuffer *dx)
+{
+  nt_conv_backward (be, "conv2d_backward_data", NULL, NULL, dy, w, xd, out_c,
+                    win, FALSE, NULL, NULL, dx);
+}
+
+void
+_nt_cpu_conv2d_backward_filter (NtBackend *be, const NtBuffer *x,
+                                const NtBuffer *dy, NtDims xd, int out_c,
+                                const NtWindow *win, NtBuffer *dw)
+{
+  nt_conv_backward (be, "conv2d_backward_filter", x, NULL, dy, NULL, xd,
+                    out_c, win, FALSE, dw, NULL, NULL);
+}
+
+void
+_nt_cpu_conv2d_backward_bias (NtBackend *be, const NtBuffer *x,
+                              const NtBuffer *y, const NtBuffer *dy,
+                              const NtBuffer *w, NtDims xd, int out_c,
+                              const NtWindow *win, gboolean relu,
+                              NtBuffer *dw, NtBuffer *db, NtBuffer *dx)
+{
+  static const char op[] = "conv2d_backward_bias";
+
+  /* the op's outputs are all required but dx */
+  if (!_nt_cpu_check_buf (NT_CPU (be), op, "dw", dw, 0, 0)
+      || !_nt_cpu_check_buf (NT_CPU (be), op, "db", db, 0, 0))
+    return;
+  nt_conv_backward (be, op, x, y, dy, w, xd, out_c, win, relu, dw, db, dx);
 }
 
 /* ---- max pooling ------------------------------------------------------ */
