@@ -37,6 +37,16 @@
 
 #include "nt-backend-cpu-private.h"
 
+/* The per-image routines are cloned for AVX-512, AVX2 and baseline x86-64,
+ * picked at load time: every inner loop runs over channels, contiguous in
+ * the channel-last copies, and vectorises to the machine's width. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NT_WINO_CLONES \
+  __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define NT_WINO_CLONES
+#endif
+
 /* u[xi][c][k] (16 x C x K) from w[K][C][3][3]. With `flip`, the kernel of
  * the data gradient instead: u[xi][k][c] from w[k][c] rotated by 180
  * degrees (its input channels are the forward's outputs). */
@@ -81,9 +91,9 @@ _nt_cpu_winograd_kernels (const float *w, int k, int c, gboolean flip,
 /* One tile's input transform V = B^T d B for all c channels: d00..d33 are
  * the 16 taps (channel-last rows of c floats, possibly the same zero row),
  * o[xi * vstep + channel] the output. restrict lets the channel loop
- * vectorise without run-time overlap checks (GCC gives up beyond 10). */
-/* always_inline: inlined into each target clone of the caller, so the
- * loop is compiled for that clone's vector width. */
+ * vectorise without run-time overlap checks (GCC gives up beyond 10).
+ * always_inline, here and below: inlined into each target clone of the
+ * caller, so the loop is compiled for that clone's vector width. */
 static inline __attribute__ ((always_inline)) void
 nt_wino_input_tile (const float *restrict d00, const float *restrict d01,
                     const float *restrict d02, const float *restrict d03,
@@ -158,10 +168,11 @@ nt_wino_output_tile (const float *restrict e, gsize mstep,
     }
 }
 
-/* dst[j * ldd + i] = src[i * lds + j] for a rows x cols matrix: 4 x 4 blocks through
- * SSE registers (every x86-64 has SSE), edges element by element. Bands
- * of 32 source rows: each destination row gets 128 contiguous bytes per
- * band, and the band's source lines stay in L1 while it is walked. */
+/* dst[j * ldd + i] = src[i * lds + j] for a rows x cols matrix: 4 x 4
+ * blocks through SSE registers (every x86-64 has SSE), edges element by
+ * element. Bands of 32 source rows: each destination row gets 128
+ * contiguous bytes per band, and the band's source lines stay in L1 while
+ * it is walked. */
 static inline __attribute__ ((always_inline)) void
 nt_transpose_ld (const float *restrict src, int rows, int cols, gsize lds,
                  float *restrict dst, gsize ldd)
@@ -169,9 +180,11 @@ nt_transpose_ld (const float *restrict src, int rows, int cols, gsize lds,
   int i0 = 0;
 
 #ifdef __SSE__
-  for (; i0 + 4 <= rows; i0 += 32)
+  for (int rows4 = rows & ~3, i1; i0 < rows4; i0 = i1)
     {
-      int i1 = MIN (i0 + 32, rows) & ~3, j = 0;
+      int j = 0;
+
+      i1 = MIN (i0 + 32, rows4);
 
       for (; j + 4 <= cols; j += 4)
         for (int i = i0; i < i1; i += 4)
@@ -190,13 +203,9 @@ nt_transpose_ld (const float *restrict src, int rows, int cols, gsize lds,
       for (; j < cols; j++)
         for (int i = i0; i < i1; i++)
           dst[(gsize) j * ldd + i] = src[(gsize) i * lds + j];
-      if (i1 < i0 + 32)
-        {
-          i0 = i1;   /* fewer than 4 rows left: the loop below */
-          break;
-        }
     }
 #endif
+  /* the last rows % 4 rows (all of them without SSE) */
   for (int i = i0; i < rows; i++)
     for (int j = 0; j < cols; j++)
       dst[(gsize) j * ldd + i] = src[(gsize) i * lds + j];
@@ -264,11 +273,7 @@ _nt_cpu_winograd_scratch (int c, int h, int w, int k, int oh, int ow)
          + (gsize) oh * ow * k + (gsize) MAX (c, k) + 3 * (gsize) k;
 }
 
-/* Cloned for AVX-512, AVX2 and baseline x86-64, picked at load time: every
- * inner loop runs over channels, contiguous in the channel-last copies. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#endif
+NT_WINO_CLONES
 void
 _nt_cpu_winograd_image (const float *x, gboolean x_last, int c, int h,
                         int w, int pad_top, int pad_left, const float *u,
@@ -374,9 +379,7 @@ nt_wino_grad_tile (const float *restrict a, const float *restrict b,
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#endif
+NT_WINO_CLONES
 const float *
 _nt_cpu_winograd_filter_image (const float *x, int c, int h, int w,
                                int pad_top, int pad_left, const float *g,

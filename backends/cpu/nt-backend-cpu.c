@@ -470,6 +470,14 @@ nt_cpu_probe (char **reason_out)
 
 static const NtBackendClass nt_cpu_class;
 
+/* A boolean option of the table above; on (its default) when unset. */
+static gboolean
+nt_cpu_option_on (const NtOptions *opts, const char *key)
+{
+  return opts == NULL || !nt_options_has (opts, key)
+         || nt_options_get_bool (opts, key);
+}
+
 static NtBackend *
 nt_cpu_create (const NtOptions *opts, GError **error)
 {
@@ -498,12 +506,9 @@ nt_cpu_create (const NtOptions *opts, GError **error)
   cpu->parent.ops = &nt_cpu_ops;
   cpu->parent.klass = &nt_cpu_class;
   cpu->threads = (int) threads;
-  cpu->winograd = opts == NULL || !nt_options_has (opts, "winograd")
-                  || nt_options_get_bool (opts, "winograd");
+  cpu->winograd = nt_cpu_option_on (opts, "winograd");
   nt_cpu_flush_denormals (cpu->threads,
-                          opts == NULL
-                          || !nt_options_has (opts, "flush_denormals")
-                          || nt_options_get_bool (opts, "flush_denormals"));
+                          nt_cpu_option_on (opts, "flush_denormals"));
   return &cpu->parent;
 }
 
