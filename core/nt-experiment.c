@@ -468,8 +468,9 @@ check_run_dir (NtExperiment *exp, GError **error)
 /* --- training grid ------------------------------------------------------ */
 
 /* Trains model `type` of `set` on `be` (the runner's backend, or a job's
- * own) unless an earlier run finished it. `progress`: bars for this model
- * (off when several models train at once). */
+ * own) and writes its .done marker; train_grid skips the models an
+ * earlier run finished. `progress`: bars for this model (off when several
+ * models train at once). */
 static gboolean
 train_one (NtExperiment *exp, NtBackend *be, int set, const char *type,
            gboolean progress, GError **error)
@@ -481,8 +482,6 @@ train_one (NtExperiment *exp, NtBackend *be, int set, const char *type,
   NtNetwork *net = NULL, *best = NULL;
   NtNullMix *mix = NULL;
   gboolean ok = TRUE;
-  if (g_file_test (done, G_FILE_TEST_EXISTS))
-    goto out;   /* finished in an earlier run */
   ok = make_dirs (dir, error)
        && (mix = nt_null_mix_new (exp->registry, type, exp->p_null, exp->ds,
                                   error)) != NULL
@@ -556,8 +555,13 @@ out:
  * the same as when they are trained one after another. The first failure
  * stops the others after their current model. */
 typedef struct {
+  int set;
+  const char *type;         /* one of exp->types */
+} TrainTask;
+
+typedef struct {
   NtExperiment *exp;
-  GPtrArray *todo;          /* "set\ttype" strings */
+  GArray *todo;             /* TrainTask */
   gint next;                /* index of the next task (atomic) */
   gint failed;              /* set once a job has failed (atomic) */
   GMutex lock;
@@ -576,11 +580,8 @@ train_job (gpointer data)
       guint i = (guint) g_atomic_int_add (&grid->next, 1);
       if (i >= grid->todo->len)
         break;
-      char **task = g_strsplit (g_ptr_array_index (grid->todo, i), "\t", 2);
-      gboolean ok = train_one (grid->exp, be, atoi (task[0]), task[1], FALSE,
-                               &local);
-      g_strfreev (task);
-      if (!ok)
+      const TrainTask *task = &g_array_index (grid->todo, TrainTask, i);
+      if (!train_one (grid->exp, be, task->set, task->type, FALSE, &local))
         break;
     }
   if (local != NULL)
@@ -613,52 +614,50 @@ grid_jobs (const NtExperiment *exp, guint pending)
 static gboolean
 train_grid (NtExperiment *exp, GError **error)
 {
-  TrainGrid grid = { .exp = exp, .todo = g_ptr_array_new_with_free_func (g_free) };
+  TrainGrid grid = { .exp = exp,
+                     .todo = g_array_new (FALSE, FALSE, sizeof (TrainTask)) };
   gboolean ok = TRUE;
 
   for (int s = 0; s < exp->sets; s++)
     for (char **t = exp->types; *t; t++)
       {
-        char *done = run_path (exp, "models/set-%02d/%s.done",
-                               exp->first_set + s, *t);
+        TrainTask task = { exp->first_set + s, *t };
+        char *done = run_path (exp, "models/set-%02d/%s.done", task.set,
+                               task.type);
         if (!g_file_test (done, G_FILE_TEST_EXISTS))
-          g_ptr_array_add (grid.todo, g_strdup_printf ("%d\t%s",
-                                                       exp->first_set + s,
-                                                       *t));
+          g_array_append_val (grid.todo, task);
         g_free (done);
       }
   int jobs = grid_jobs (exp, grid.todo->len);
   if (jobs <= 1)
+    /* one after another on the runner's backend, with progress bars */
+    for (guint i = 0; ok && i < grid.todo->len; i++)
+      {
+        const TrainTask *task = &g_array_index (grid.todo, TrainTask, i);
+        ok = train_one (exp, exp->be, task->set, task->type, exp->progress,
+                        error);
+      }
+  else
     {
-      for (guint i = 0; ok && i < grid.todo->len; i++)
+      if (exp->progress)
+        fprintf (stderr, "training %u models, %d at a time\n",
+                 grid.todo->len, jobs);
+      g_mutex_init (&grid.lock);
+      GThread **threads = g_new (GThread *, jobs);
+      for (int j = 0; j < jobs; j++)
+        threads[j] = g_thread_new ("nt-train-job", train_job, &grid);
+      for (int j = 0; j < jobs; j++)
+        g_thread_join (threads[j]);
+      g_free (threads);
+      g_mutex_clear (&grid.lock);
+      if (grid.error != NULL)
         {
-          char **task = g_strsplit (g_ptr_array_index (grid.todo, i), "\t",
-                                    2);
-          ok = train_one (exp, exp->be, atoi (task[0]), task[1],
-                          exp->progress, error);
-          g_strfreev (task);
+          g_propagate_error (error, grid.error);
+          ok = FALSE;
         }
-      g_ptr_array_unref (grid.todo);
-      return ok;
     }
-  if (exp->progress)
-    fprintf (stderr, "training %u models, %d at a time\n", grid.todo->len,
-             jobs);
-  g_mutex_init (&grid.lock);
-  GThread **threads = g_new (GThread *, jobs);
-  for (int j = 0; j < jobs; j++)
-    threads[j] = g_thread_new ("nt-train-job", train_job, &grid);
-  for (int j = 0; j < jobs; j++)
-    g_thread_join (threads[j]);
-  g_free (threads);
-  g_mutex_clear (&grid.lock);
-  g_ptr_array_unref (grid.todo);
-  if (grid.error != NULL)
-    {
-      g_propagate_error (error, grid.error);
-      return FALSE;
-    }
-  return TRUE;
+  g_array_unref (grid.todo);
+  return ok;
 }
 
 /* --- attack protocol ----------------------------------------------------- */
