@@ -1,6 +1,6 @@
 /* nt-backend-cuda-impl.c: the CUDA implementation module of the "cuda"
  * compute backend (loaded on demand by the thin plugin nt-backend-cuda.c,
- * see nt-backend-cuda-impl.h): its entry point, probe,
+ * see nt-backend-cuda-impl.h): its entry point, device check,
  * instance life cycle, memory, host staging, sticky errors, GEMM through
  * cuBLAS and the element-wise operations (kernels in
  * nt-backend-cuda-kernels.cu).
@@ -969,14 +969,6 @@ nt_cuda_device_count (char **reason_out)
   return count;
 }
 
-static gboolean
-nt_cuda_probe (char **reason_out)
-{
-  if (reason_out != NULL)
-    *reason_out = NULL;
-  return nt_cuda_device_count (reason_out) > 0;
-}
-
 /* Runs one tiny kernel and waits for it, so that a GPU this build has no
  * code for (older than the NVCCFLAGS targets) fails when the instance is
  * created, with advice, instead of at the first operation. */
@@ -1088,7 +1080,6 @@ nt_cuda_create (const NtBackendClass *klass, const NtOptions *opts,
 static const NtCudaImpl nt_cuda_impl = {
   .api_version = NT_CUDA_IMPL_API_VERSION,
   .backend_api_version = NT_BACKEND_API_VERSION,
-  .probe = nt_cuda_probe,
   .create = nt_cuda_create,
 };
 

@@ -24,7 +24,7 @@ G_BEGIN_DECLS
 
 /* Bump on any change of NtCudaImpl or of what its functions mean; the
  * plugin refuses a module of another value. */
-#define NT_CUDA_IMPL_API_VERSION 1
+#define NT_CUDA_IMPL_API_VERSION 2
 
 #define NT_CUDA_IMPL_MODULE "nt-backend-cuda-impl." G_MODULE_SUFFIX
 #define NT_CUDA_IMPL_ENTRY_SYMBOL "nt_cuda_impl_entry"
@@ -32,10 +32,8 @@ G_BEGIN_DECLS
 typedef struct {
   int api_version;            /* NT_CUDA_IMPL_API_VERSION */
   int backend_api_version;    /* NT_BACKEND_API_VERSION it was built with */
-  /* NtBackendClass.probe */
-  gboolean (*probe) (char **reason_out);
-  /* NtBackendClass.create; `klass` is the plugin's class, stored in the
-   * instance. */
+  /* NtBackendClass.create (the plugin probes with libcudart alone);
+   * `klass` is the plugin's class, stored in the instance. */
   NtBackend *(*create) (const struct _NtBackendClass *klass,
                         const NtOptions *opts, GError **error);
 } NtCudaImpl;

@@ -150,7 +150,7 @@ load_impl (char **why_out)
           if (found != NULL
               && found->api_version == NT_CUDA_IMPL_API_VERSION
               && found->backend_api_version == NT_BACKEND_API_VERSION
-              && found->probe != NULL && found->create != NULL)
+              && found->create != NULL)
             impl = found;
           else
             g_string_append_printf
@@ -291,24 +291,20 @@ cudart_sees_device (char **why_out)
 
 /* ---- the class -------------------------------------------------------- */
 
+/* The runtime's answer, then whether the implementation module loads (a
+ * device it cannot drive is reported by create, with the runtime's
+ * words). */
 static gboolean
 nt_cuda_probe (char **reason_out)
 {
   char *why = NULL;
-  const NtCudaImpl *impl;
 
-  if (!cudart_sees_device (&why))
+  if (cudart_sees_device (&why) && get_impl (&why) != NULL)
     {
       if (reason_out != NULL)
-        *reason_out = why;
-      else
-        g_free (why);
-      return FALSE;
+        *reason_out = NULL;
+      return TRUE;
     }
-  impl = get_impl (&why);
-
-  if (impl != NULL)
-    return impl->probe (reason_out);
   if (reason_out != NULL)
     *reason_out = why;
   else
