@@ -502,13 +502,14 @@ START_TEST (test_conv_random)
 }
 END_TEST
 
-/* The same Winograd shapes with winograd=false (im2col + GEMM) and true
- * agree with each other to float rounding (and each with the reference in
- * test_conv_chunked). */
+/* The same Winograd shape with winograd=off (im2col + GEMM), 2x2 and 4x4
+ * (the default): all three agree to float rounding (and the default with
+ * the reference in test_conv_chunked). */
 START_TEST (test_conv_winograd_vs_im2col)
 {
-  static const char *const sel[2] = { "cpu:threads=2,winograd=false",
-                                      "cpu:threads=2,winograd=true" };
+  static const char *const sel[3] = { "cpu:threads=2,winograd=off",
+                                      "cpu:threads=2,winograd=2x2",
+                                      "cpu:threads=2,winograd=4x4" };
   NtDims xd = { 4, 16, 12, 11 };
   NtWindow win = { 3, 3, 1, 1, 1, 1, 0, 2 };
   int k = 12, oh = nt_window_out_h (&win, xd.h);
@@ -518,10 +519,10 @@ START_TEST (test_conv_winograd_vs_im2col)
   GRand *r = g_rand_new_with_seed (43);
   float *x = rand_array (r, nx, -1, 1), *w = rand_array (r, nw, -1, 1);
   float *b = rand_array (r, k, -1, 1), *dy = rand_array (r, ny, -1, 1);
-  float *out[2][4];
+  float *out[3][4];
 
   reg = nt_test_registry ();
-  for (int v = 0; v < 2; v++)
+  for (int v = 0; v < 3; v++)
     {
       be = nt_test_backend (reg, sel[v]);
       NtBuffer *bx = buf_new (x, nx), *bw = buf_new (w, nw);
@@ -547,11 +548,14 @@ START_TEST (test_conv_winograd_vs_im2col)
       be->ops->free (be, bdb);
       nt_backend_free (be);
     }
-  expect_close (out[1][0], out[0][0], ny, TOL, "winograd forward");
-  expect_close (out[1][1], out[0][1], nx, TOL, "winograd backward data");
-  expect_close (out[1][2], out[0][2], nw, TOL, "backward filter");
-  expect_close (out[1][3], out[0][3], k, TOL, "bias gradient");
-  for (int v = 0; v < 2; v++)
+  for (int v = 1; v < 3; v++)
+    {
+      expect_close (out[v][0], out[0][0], ny, TOL, sel[v]);
+      expect_close (out[v][1], out[0][1], nx, TOL, sel[v]);
+      expect_close (out[v][2], out[0][2], nw, TOL, sel[v]);
+      expect_close (out[v][3], out[0][3], k, TOL, sel[v]);
+    }
+  for (int v = 0; v < 3; v++)
     for (int i = 0; i < 4; i++)
       g_free (out[v][i]);
   g_free (x);
@@ -612,7 +616,7 @@ START_TEST (test_conv_chunked)
               "blocks");
   check_conv (r, dims (3, 64, 28, 28), 3, window (3, 3, 1, 1, 0, 0, 0, 0),
               "block-per-image");
-  /* Winograd F(2x2,3x3) shapes (3x3, stride 1, >= 8 channels in and out):
+  /* Winograd shapes (3x3, stride 1, >= 8 channels in and out):
    * the paper's conv2, odd output sizes (partial tiles), asymmetric and
    * large padding, padding beyond the kernel at the bottom/right */
   check_conv (r, dims (2, 32, 26, 26), 64, window (3, 3, 1, 1, 0, 0, 0, 0),

@@ -350,32 +350,43 @@ nt_bias_act_inplace (float *x, gsize count, float bias, gboolean relu)
       x[i] += bias;
 }
 
-/* TRUE when the Winograd routine takes this convolution (3x3, stride 1,
- * top/left padding within the kernel so that the data gradient's padding,
- * 2 - pad, is not negative; at least 8 channels in and out: thinner GEMMs
- * gain nothing) and the instance allows it. */
-static gboolean
+/* The Winograd tile size m (2 or 4) when the Winograd routine takes this
+ * convolution (3x3, stride 1, top/left padding within the kernel so that
+ * the data gradient's padding, 2 - pad, is not negative; at least 8
+ * channels in and out: thinner GEMMs gain nothing) and the instance allows
+ * it; 0 otherwise. */
+static int
 nt_wino_applies (const NtCpuBackend *cpu, const NtConvGeom *g)
 {
-  return cpu->winograd && g->kh == 3 && g->kw == 3 && g->sh == 1
-         && g->sw == 1 && g->pt <= 2 && g->pl <= 2 && g->c >= 8 && g->k >= 8;
+  return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->pt <= 2
+                 && g->pl <= 2 && g->c >= 8 && g->k >= 8
+             ? cpu->winograd
+             : 0;
+}
+
+/* Floats of one Winograd kernel transform, a^2 K C. */
+static gsize
+nt_wino_kernel_size (int m, const NtConvGeom *g)
+{
+  return (gsize) (m + 2) * (m + 2) * g->k * g->c;
 }
 
 /* Scratch of the forward and of the filter gradient for `g`, rounded to
  * 16 floats so that the next region starts on a cache line. */
 static gsize
-nt_wino_filter_scratch (const NtConvGeom *g)
+nt_wino_filter_scratch (int m, const NtConvGeom *g)
 {
-  return (_nt_cpu_winograd_scratch ((int) g->c, (int) g->h, (int) g->w,
+  return (_nt_cpu_winograd_scratch (m, (int) g->c, (int) g->h, (int) g->w,
                                     (int) g->k, (int) g->oh, (int) g->ow)
           + 15) & ~(gsize) 15;
 }
 
-/* Winograd scratch: the kernel transform (16 K C floats) at the start,
+/* Winograd scratch for tile size m: the kernel transform at the start,
  * then one slice per thread of `*per_thread` floats, enough for the
  * forward and the data gradient. NULL after recording OUT_OF_MEMORY. */
 static float *
-nt_wino_scratch (NtCpuBackend *cpu, const NtConvGeom *g, gsize *per_thread)
+nt_wino_scratch (NtCpuBackend *cpu, int m, const NtConvGeom *g,
+                 gsize *per_thread)
 {
   int c = (int) g->c, h = (int) g->h, w = (int) g->w, k = (int) g->k;
   int oh = (int) g->oh, ow = (int) g->ow;
@@ -383,12 +394,13 @@ nt_wino_scratch (NtCpuBackend *cpu, const NtConvGeom *g, gsize *per_thread)
   /* the backward needs both at once: the filter gradient's (whose
    * channel-last gradient the data gradient then reads) and the data
    * gradient's, after it */
-  *per_thread = nt_wino_filter_scratch (g)
-                + _nt_cpu_winograd_scratch (k, oh, ow, c, h, w);
+  *per_thread = nt_wino_filter_scratch (m, g)
+                + _nt_cpu_winograd_scratch (m, k, oh, ow, c, h, w);
   /* a multiple of 16 floats keeps every slice cache-line aligned */
   *per_thread = (*per_thread + 15) & ~(gsize) 15;
   return _nt_cpu_scratch (cpu, &cpu->wino,
-                          16 * g->k * g->c + g->nth * *per_thread);
+                          nt_wino_kernel_size (m, g)
+                            + g->nth * *per_thread);
 }
 
 void
@@ -410,23 +422,25 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
     return;
   _nt_cpu_set_blas_threads (1);
 
-  if (nt_wino_applies (cpu, &g))
+  int wino = nt_wino_applies (cpu, &g);
+  if (wino)
     {
       gsize slice;
-      float *u = nt_wino_scratch (cpu, &g, &slice);
+      float *u = nt_wino_scratch (cpu, wino, &g, &slice);
 
       if (u == NULL)
         return;
-      _nt_cpu_winograd_kernels (w->data, (int) g.k, (int) g.c, FALSE, u);
+      _nt_cpu_winograd_kernels (wino, w->data, (int) g.k, (int) g.c, FALSE,
+                                u);
       NT_OMP (parallel num_threads (g.nth))
       {
         int t = nt_thread_num ();
-        float *v = u + 16 * g.k * g.c + (gsize) t * slice;
+        float *v = u + nt_wino_kernel_size (wino, &g) + (gsize) t * slice;
         gsize lo, hi;
 
         nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
         for (gsize n = lo; n < hi; n++)
-          _nt_cpu_winograd_image (x->data + n * g.c * g.h * g.w, FALSE,
+          _nt_cpu_winograd_image (wino, x->data + n * g.c * g.h * g.w, FALSE,
                                   (int) g.c, (int) g.h, (int) g.w,
                                   (int) g.pt, (int) g.pl, u, (int) g.k,
                                   (int) g.oh, (int) g.ow,
@@ -508,7 +522,7 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
   float *cols_all, *prod_all, *part = NULL, *u = NULL;
   gsize kw_size, stride, slice = 0, filter_scratch;
   int team = 1;
-  gboolean wino;
+  int wino;   /* the Winograd tile size, 0 for im2col */
 
   if (!nt_conv_geom (cpu, op, xd, out_c, win, &g)
       || (dw != NULL
@@ -525,14 +539,15 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
   wino = nt_wino_applies (cpu, &g);
   if (wino)
     g.nb = 1;
-  filter_scratch = nt_wino_filter_scratch (&g);
+  filter_scratch = wino ? nt_wino_filter_scratch (wino, &g) : 0;
   if (!nt_conv_scratch (cpu, &g, &cols_all, &prod_all)
-      || (wino && (u = nt_wino_scratch (cpu, &g, &slice)) == NULL))
+      || (wino && (u = nt_wino_scratch (cpu, wino, &g, &slice)) == NULL))
     return;
   if (wino && dx != NULL)
     /* pads of the data gradient: kh - 1 - pad_top, kw - 1 - pad_left */
-    _nt_cpu_winograd_kernels (w->data, (int) g.k, (int) g.c, TRUE, u);
-  kw_size = dw == NULL ? 0 : wino ? 16 * g.c * g.k : g.k * g.crs;
+    _nt_cpu_winograd_kernels (wino, w->data, (int) g.k, (int) g.c, TRUE, u);
+  kw_size = dw == NULL ? 0 : wino ? nt_wino_kernel_size (wino, &g)
+                                  : g.k * g.crs;
   stride = kw_size + g.k;   /* one thread's partial filter gradient, db */
   /* Every thread sums into its own part; Winograd's thread 0 too (its sum
    * is in the transform domain), im2col's thread 0 straight into dw, db. */
@@ -551,7 +566,8 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
                  : own ? part + (gsize) t * stride : dw->data;
     float *bacc = db == NULL ? NULL
                   : own ? part + (gsize) t * stride + kw_size : db->data;
-    float *v = wino ? u + 16 * g.k * g.c + (gsize) t * slice : NULL;
+    float *v = wino ? u + nt_wino_kernel_size (wino, &g) + (gsize) t * slice
+                    : NULL;
     gsize lo, hi;
 
     if (t == 0)
@@ -586,7 +602,7 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
         /* The first block of a thread overwrites, later ones add. */
         if (dw != NULL && wino)
           g_last = _nt_cpu_winograd_filter_image (
-            x->data + n0 * g.c * g.h * g.w, (int) g.c, (int) g.h, (int) g.w,
+            wino, x->data + n0 * g.c * g.h * g.w, (int) g.c, (int) g.h, (int) g.w,
             (int) g.pt, (int) g.pl, gk, (int) g.k, (int) g.oh, (int) g.ow,
             n0 == lo, acc, v);
         else if (dw != NULL)
@@ -597,7 +613,7 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
                            (int) g.crs);
           }
         if (dx != NULL && wino)
-          _nt_cpu_winograd_image (g_last ? g_last : gk, g_last != NULL,
+          _nt_cpu_winograd_image (wino, g_last ? g_last : gk, g_last != NULL,
                                   (int) g.k, (int) g.oh, (int) g.ow,
                                   2 - (int) g.pt, 2 - (int) g.pl, u,
                                   (int) g.c, (int) g.h, (int) g.w, NULL,
@@ -626,7 +642,7 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
         sum_b[i] += src[kw_size + i];
     }
   if (wino && dw != NULL)
-    _nt_cpu_winograd_filter_finish (part, (int) g.k, (int) g.c, dw->data);
+    _nt_cpu_winograd_filter_finish (wino, part, (int) g.k, (int) g.c, dw->data);
   if (wino && db != NULL)
     memcpy (db->data, part + kw_size, g.k * sizeof (float));
 }

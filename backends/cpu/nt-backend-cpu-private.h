@@ -47,7 +47,7 @@ typedef struct {
 typedef struct {
   NtBackend parent;   /* must stay first */
   int threads;        /* resolved thread count, >= 1 */
-  gboolean winograd;  /* 3x3 stride-1 convolutions by Winograd F(2x2,3x3) */
+  int winograd;       /* Winograd tile size m of F(m x m,3x3): 4, 2 or 0 (off) */
   GError *error;      /* first failure (sticky), or NULL */
   /* Convolution scratch, one slice per OpenMP thread. */
   NtCpuScratch cols;  /* im2col columns [C*kh*kw x nb*P] */
@@ -95,34 +95,35 @@ void _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b,
                          int m, int n, int k, float alpha, const float *a,
                          const float *b, float beta, float *c);
 
-/* Winograd F(2x2, 3x3) (nt-backend-cpu-winograd.c). _kernels: the 16 x C x
- * K transform of w [K][C][3][3] (with `flip`: 16 x K x C, of the kernel
- * rotated by 180 degrees, for the data gradient). _image: one image,
- * y[K][oh][ow] = act(conv(x padded by pad_top/pad_left, zero elsewhere) +
- * bias) with act = ReLU when `relu`, bias may be NULL, x [C][h][w] or,
- * with `x_last`, channel-last [h][w][C]; _scratch(c, h, w, k, oh, ow)
- * floats of scratch. */
-void _nt_cpu_winograd_kernels (const float *w, int k, int c, gboolean flip,
-                               float *u);
-gsize _nt_cpu_winograd_scratch (int c, int h, int w, int k, int oh, int ow);
-void _nt_cpu_winograd_image (const float *x, gboolean x_last, int c, int h,
-                             int w, int pad_top, int pad_left,
+/* Winograd F(m x m, 3x3), m = 2 or 4 (nt-backend-cpu-winograd.c).
+ * _kernels: the a^2 x C x K transform (a = m + 2) of w [K][C][3][3] (with
+ * `flip`: a^2 x K x C, of the kernel rotated by 180 degrees, for the data
+ * gradient). _image: one image, y[K][oh][ow] = act(conv(x padded by
+ * pad_top/pad_left, zero elsewhere) + bias) with act = ReLU when `relu`,
+ * bias may be NULL, x [C][h][w] or, with `x_last`, channel-last [h][w][C];
+ * _scratch(m, c, h, w, k, oh, ow) floats of scratch. */
+void _nt_cpu_winograd_kernels (int m, const float *w, int k, int c,
+                               gboolean flip, float *u);
+gsize _nt_cpu_winograd_scratch (int m, int c, int h, int w, int k, int oh,
+                                int ow);
+void _nt_cpu_winograd_image (int m, const float *x, gboolean x_last, int c,
+                             int h, int w, int pad_top, int pad_left,
                              const float *u, int k, int oh, int ow,
                              const float *bias, gboolean relu, float *y,
                              float *scratch);
 /* The filter gradient by Winograd: _filter_image adds (or writes, when
  * `first`) one image's share, for input x [C][h][w] (padded as in the
- * forward) and output gradient g [K][oh][ow], to du (16 x C x K, the
- * transform domain), with _scratch(c, h, w, k, oh, ow) floats of scratch,
- * and returns g channel-last (in the scratch: the data gradient's input);
- * _filter_finish turns the summed du into dw [K][C][3][3]. */
-const float *_nt_cpu_winograd_filter_image (const float *x, int c, int h,
-                                            int w, int pad_top,
+ * forward) and output gradient g [K][oh][ow], to du (a^2 x C x K, the
+ * transform domain), with _scratch(m, c, h, w, k, oh, ow) floats of
+ * scratch, and returns g channel-last (in the scratch: the data gradient's
+ * input); _filter_finish turns the summed du into dw [K][C][3][3]. */
+const float *_nt_cpu_winograd_filter_image (int m, const float *x, int c,
+                                            int h, int w, int pad_top,
                                             int pad_left, const float *g,
                                             int k, int oh, int ow,
                                             gboolean first, float *du,
                                             float *scratch);
-void _nt_cpu_winograd_filter_finish (const float *du, int k, int c,
+void _nt_cpu_winograd_filter_finish (int m, const float *du, int k, int c,
                                      float *dw);
 
 /* Operations of nt-backend-cpu-conv.c (see NtBackendOps for contracts). */

@@ -446,6 +446,9 @@ static const NtBackendOps nt_cpu_ops = {
   .conv2d_backward_bias = _nt_cpu_conv2d_backward_bias,
 };
 
+static const char *const nt_cpu_winograd_choices[] = { "4x4", "2x2", "off",
+                                                       NULL };
+
 static const NtOptionSpec nt_cpu_options[] = {
   { "threads", NT_OPTION_INT, "0", 0, 256, NULL,
     "worker threads for BLAS and OpenMP loops (0: one per processor)" },
@@ -453,9 +456,9 @@ static const NtOptionSpec nt_cpu_options[] = {
     "treat denormal floats as zero, as TensorFlow does (false: IEEE "
     "denormals, much slower once training converges); a per-thread mode, "
     "set for the creating thread and the workers by each new instance" },
-  { "winograd", NT_OPTION_BOOL, "true", 0, 0, NULL,
-    "3x3 stride-1 convolutions by Winograd F(2x2,3x3) (false: im2col + "
-    "GEMM only)" },
+  { "winograd", NT_OPTION_CHOICE, "4x4", 0, 0, nt_cpu_winograd_choices,
+    "3x3 stride-1 convolutions by Winograd F(4x4,3x3) or F(2x2,3x3) (a "
+    "little less float rounding), or off (im2col + GEMM only)" },
   NT_OPTION_END
 };
 
@@ -476,6 +479,17 @@ nt_cpu_option_on (const NtOptions *opts, const char *key)
 {
   return opts == NULL || !nt_options_has (opts, key)
          || nt_options_get_bool (opts, key);
+}
+
+/* The Winograd tile size the options ask for (4 by default), 0 for off. */
+static int
+nt_cpu_winograd_tile (const NtOptions *opts)
+{
+  const char *choice = opts && nt_options_has (opts, "winograd")
+                           ? nt_options_get_string (opts, "winograd")
+                           : "4x4";
+
+  return strcmp (choice, "off") == 0 ? 0 : choice[0] - '0';
 }
 
 static NtBackend *
@@ -506,7 +520,7 @@ nt_cpu_create (const NtOptions *opts, GError **error)
   cpu->parent.ops = &nt_cpu_ops;
   cpu->parent.klass = &nt_cpu_class;
   cpu->threads = (int) threads;
-  cpu->winograd = nt_cpu_option_on (opts, "winograd");
+  cpu->winograd = nt_cpu_winograd_tile (opts);
   nt_cpu_flush_denormals (cpu->threads,
                           nt_cpu_option_on (opts, "flush_denormals"));
   return &cpu->parent;
