@@ -307,13 +307,19 @@ nt_bias_act (float *restrict dst, const float *restrict src, gsize count,
       dst[i] = src[i] + bias;
 }
 
-/* dst[i] = y[i] > 0 ? g[i] : 0 (the ReLU's backward). */
+/* dst[i] = y[i] > 0 ? g[i] : 0 (the ReLU's backward). g[i] is read
+ * whatever y[i] is: a load under the condition keeps GCC from vectorising,
+ * and the scalar loop's branch, taken at random, cost 2.8 ns an element
+ * (a third of conv1's backward). */
 static inline void
 nt_relu_mask (float *restrict dst, const float *restrict g,
               const float *restrict y, gsize count)
 {
   for (gsize i = 0; i < count; i++)
-    dst[i] = y[i] > 0.0f ? g[i] : 0.0f;
+    {
+      float gi = g[i];
+      dst[i] = y[i] > 0.0f ? gi : 0.0f;
+    }
 }
 
 /* Sum of `count` floats in 16 interleaved partial sums, which the compiler

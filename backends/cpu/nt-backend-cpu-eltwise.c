@@ -131,7 +131,10 @@ _nt_cpu_relu_backward (NtBackend *be, const NtBuffer *y, const NtBuffer *dy,
   NT_OMP (parallel for num_threads (cpu->threads) schedule (static)
           if (count > NT_CPU_PAR_MIN))
   for (i = 0; i < (gssize) count; i++)
-    dp[i] = yp[i] > 0.0f ? gp[i] : 0.0f;
+    {
+      float g = gp[i];   /* read unconditionally: see nt_relu_mask */
+      dp[i] = yp[i] > 0.0f ? g : 0.0f;
+    }
 }
 
 void
