@@ -200,11 +200,17 @@ END_TEST
 
 /* ---- gemm ------------------------------------------------------------- */
 
+/* Shapes for BLAS and for the backend's own skinny kernels (the last
+ * four): long k with few outputs (NT: 4 x 4 blocks, k in 1024 chunks, a k
+ * tail, edge rows and columns, a split over two threads), short k with
+ * long rows (NN, TN: 4 x 64 blocks and edges); every shape runs with all
+ * four transpositions. */
 START_TEST (test_gemm)
 {
   static const int shapes[][3] = {
     { 3, 5, 7 }, { 1, 1, 1 }, { 17, 9, 33 }, { 64, 11, 128 }, { 2, 300, 5 },
-    { 128, 32, 9216 / 8 }
+    { 128, 32, 9216 / 8 }, { 6, 7, 1030 }, { 32, 70, 2100 },
+    { 6, 1100, 20 }, { 33, 2090, 100 }
   };
   static const float ab[][2] = { { 1, 0 }, { 0.5f, -2 }, { -1.5f, 1 } };
   GRand *r = g_rand_new_with_seed (11);

@@ -5,6 +5,7 @@ backends_cpu_nt_backend_cpu_la_SOURCES = \
 	backends/cpu/nt-backend-cpu.c \
 	backends/cpu/nt-backend-cpu-conv.c \
 	backends/cpu/nt-backend-cpu-eltwise.c \
+	backends/cpu/nt-backend-cpu-gemm.c \
 	backends/cpu/nt-backend-cpu-winograd.c \
 	backends/cpu/nt-backend-cpu-private.h
 # -fvect-cost-model=dynamic: -O2 alone vectorises only loops that need no

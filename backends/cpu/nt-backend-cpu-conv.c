@@ -34,9 +34,6 @@
 
 #include <string.h>
 #include <limits.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "nt-backend.h"
 #include "nt-backend-cpu-private.h"
@@ -128,29 +125,6 @@ nt_conv_geom (NtCpuBackend *cpu, const char *op, NtDims xd, int out_c,
       return FALSE;
     }
   return TRUE;
-}
-
-/* Index of the calling thread in the current team (0 without OpenMP). */
-static inline int
-nt_thread_num (void)
-{
-#ifdef _OPENMP
-  return omp_get_thread_num ();
-#else
-  return 0;
-#endif
-}
-
-/* Size of the current team (1 without OpenMP). It may be smaller than the
- * num_threads asked for (thread limits, nesting), never larger. */
-static inline int
-nt_team_size (void)
-{
-#ifdef _OPENMP
-  return omp_get_num_threads ();
-#else
-  return 1;
-#endif
 }
 
 /* Images [*lo, *hi) handled by thread t of a team of `team`: balanced
@@ -436,8 +410,8 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
 
       if (u == NULL)
         return;
-      _nt_cpu_winograd_kernels (wino, w->data, (int) g.k, (int) g.c, FALSE,
-                                u);
+      _nt_cpu_winograd_kernels (g.nth, wino, w->data, (int) g.k, (int) g.c,
+                                FALSE, u);
       NT_OMP (parallel num_threads (g.nth))
       {
         int t = nt_thread_num ();
@@ -551,7 +525,8 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
     return;
   if (wino && dx != NULL)
     /* pads of the data gradient: kh - 1 - pad_top, kw - 1 - pad_left */
-    _nt_cpu_winograd_kernels (wino, w->data, (int) g.k, (int) g.c, TRUE, u);
+    _nt_cpu_winograd_kernels (g.nth, wino, w->data, (int) g.k, (int) g.c,
+                              TRUE, u);
   kw_size = dw == NULL ? 0 : wino ? nt_wino_kernel_size (wino, &g)
                                   : g.k * g.crs;
   stride = kw_size + g.k;   /* one thread's partial filter gradient, db */

@@ -137,6 +137,21 @@ _nt_cpu_relu_backward (NtBackend *be, const NtBuffer *y, const NtBuffer *dy,
     }
 }
 
+/* Mask and output of elements [lo, hi). The hash's 64-bit multiplies
+ * vectorise only with AVX-512 DQ: 8 elements at once instead of 1. */
+NT_CPU_CLONES
+static void
+nt_dropout_range (guint64 seed, float rate, float scale, const float *x,
+                  float *y, float *restrict mask, gsize lo, gsize hi)
+{
+  for (gsize i = lo; i < hi; i++)
+    {
+      float m = nt_dropout_keep (seed, (guint64) i, rate) ? scale : 0.0f;
+      mask[i] = m;
+      y[i] = x[i] * m;
+    }
+}
+
 void
 _nt_cpu_dropout_forward (NtBackend *be, const NtBuffer *x, NtBuffer *y,
                          NtBuffer *mask, gsize count, float rate,
@@ -145,7 +160,6 @@ _nt_cpu_dropout_forward (NtBackend *be, const NtBuffer *x, NtBuffer *y,
   NtCpuBackend *cpu = NT_CPU (be);
   const float *xp;
   float *yp, *mp, scale;
-  gssize i;
 
   if (!_nt_cpu_check_buf (cpu, "dropout_forward", "x", x, 0, count)
       || !_nt_cpu_check_buf (cpu, "dropout_forward", "y", y, 0, count)
@@ -162,14 +176,14 @@ _nt_cpu_dropout_forward (NtBackend *be, const NtBuffer *x, NtBuffer *y,
   xp = x->data;
   yp = y->data;
   mp = mask->data;
-  NT_OMP (parallel for num_threads (cpu->threads) schedule (static)
+  NT_OMP (parallel num_threads (cpu->threads)
           if (count > NT_CPU_PAR_MIN / 4))
-  for (i = 0; i < (gssize) count; i++)
-    {
-      float m = nt_dropout_keep (seed, (guint64) i, rate) ? scale : 0.0f;
-      mp[i] = m;
-      yp[i] = xp[i] * m;
-    }
+  {
+    int t = nt_thread_num (), team = nt_team_size ();
+
+    nt_dropout_range (seed, rate, scale, xp, yp, mp, count * t / team,
+                      count * (t + 1) / team);
+  }
 }
 
 void

@@ -13,6 +13,10 @@
 #include <glib.h>
 #include "nt-backend.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 G_BEGIN_DECLS
 
 /* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) when the
@@ -22,6 +26,42 @@ G_BEGIN_DECLS
 #define NT_OMP(...) _NT_PRAGMA (omp __VA_ARGS__)
 #else
 #define NT_OMP(...)
+#endif
+
+/* Index of the calling thread in the current team (0 without OpenMP). */
+static inline int
+nt_thread_num (void)
+{
+#ifdef _OPENMP
+  return omp_get_thread_num ();
+#else
+  return 0;
+#endif
+}
+
+/* Size of the current team (1 without OpenMP). It may be smaller than the
+ * num_threads asked for (thread limits, nesting), never larger. */
+static inline int
+nt_team_size (void)
+{
+#ifdef _OPENMP
+  return omp_get_num_threads ();
+#else
+  return 1;
+#endif
+}
+
+/* Hot routines are cloned for AVX-512 (x86-64-v4: F, BW, CD, DQ, VL), AVX2
+ * with FMA (x86-64-v3)
+ * and baseline x86-64, picked at load time, so that their loops vectorise
+ * to the machine's width (the rest of the backend is built for baseline
+ * x86-64). Helpers they call need always_inline to be compiled into each
+ * clone. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NT_CPU_CLONES \
+  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NT_CPU_CLONES
 #endif
 
 /* Below this many elements an element-wise loop runs on one thread: waking
@@ -95,6 +135,14 @@ void _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b,
                          int m, int n, int k, float alpha, const float *a,
                          const float *b, float beta, float *c);
 
+/* The dense layers' skinny GEMMs (nt-backend-cpu-gemm.c): row-major
+ * C = alpha op(A) op(B) + beta C like _nt_cpu_sgemm, for the shapes where
+ * its own kernels beat OpenBLAS; FALSE (nothing done) for other shapes. */
+gboolean _nt_cpu_gemm_skinny (gboolean trans_a, gboolean trans_b, int m,
+                              int n, int k, float alpha, const float *a,
+                              int lda, const float *b, int ldb, float beta,
+                              float *c, int ldc);
+
 /* Winograd F(m x m, 3x3), m = 2 or 4 (nt-backend-cpu-winograd.c).
  * _kernels: the a^2 x C x K transform (a = m + 2) of w [K][C][3][3] (with
  * `flip`: a^2 x K x C, of the kernel rotated by 180 degrees, for the data
@@ -102,8 +150,8 @@ void _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b,
  * pad_top/pad_left, zero elsewhere) + bias) with act = ReLU when `relu`,
  * bias may be NULL, x [C][h][w] or, with `x_last`, channel-last [h][w][C];
  * _scratch(m, c, h, w, k, oh, ow) floats of scratch. */
-void _nt_cpu_winograd_kernels (int m, const float *w, int k, int c,
-                               gboolean flip, float *u);
+void _nt_cpu_winograd_kernels (int threads, int m, const float *w, int k,
+                               int c, gboolean flip, float *u);
 gsize _nt_cpu_winograd_scratch (int m, int c, int h, int w, int k, int oh,
                                 int ow);
 void _nt_cpu_winograd_image (int m, const float *x, gboolean x_last, int c,

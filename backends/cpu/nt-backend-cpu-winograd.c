@@ -46,16 +46,6 @@
 
 #include "nt-backend-cpu-private.h"
 
-/* The per-image routines are cloned for AVX-512, AVX2 and baseline x86-64,
- * picked at load time: every inner loop runs over channels, contiguous in
- * the channel-last copies, and vectorises to the machine's width. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NT_WINO_CLONES \
-  __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#else
-#define NT_WINO_CLONES
-#endif
-
 /* G of F(2x2,3x3) and of F(4x4,3x3), a x 3 (rows past a unused). */
 static const double nt_wino_g[2][6][3] = {
   { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } },
@@ -67,37 +57,43 @@ static const double nt_wino_g[2][6][3] = {
 /* u[xi][c][k] (a^2 x C x K) from w[K][C][3][3]. With `flip`, the kernel
  * of the data gradient instead: u[xi][k][c] from w[k][c] rotated by 180
  * degrees (its input channels are the forward's outputs). Computed in
- * double (1/6 and 1/24 are not floats), once per call. */
+ * double (1/6 and 1/24 are not floats), once per call, on `threads`. */
 void
-_nt_cpu_winograd_kernels (int m, const float *w, int k, int c,
+_nt_cpu_winograd_kernels (int threads, int m, const float *w, int k, int c,
                           gboolean flip, float *u)
 {
   const double (*gm)[3] = nt_wino_g[m == 4];
   int a = m + 2;
   gsize plane = (gsize) k * c;
 
-  for (int kk = 0; kk < k; kk++)
-    for (int cc = 0; cc < c; cc++)
+  /* outer over the transform's input channels, inner over its outputs:
+   * the stores of one xi plane are then contiguous */
+  int outer = flip ? k : c, inner = flip ? c : k;
+
+  NT_OMP (parallel for num_threads (threads) schedule (static))
+  for (int o = 0; o < outer; o++)
+    for (int i = 0; i < inner; i++)
       {
+        int kk = flip ? o : i, cc = flip ? i : o;
         const float *g = w + ((gsize) kk * c + cc) * 9;
         double f[9], t[6][3];
         /* [xi][input channel][output channel]: the layout of the right
          * GEMM operand (the forward's input channels are c, the data
          * gradient's are k) */
-        gsize at = flip ? (gsize) kk * c + cc : (gsize) cc * k + kk;
+        gsize at = (gsize) o * inner + i;
 
-        for (int i = 0; i < 9; i++)
-          f[i] = flip ? g[8 - i] : g[i];
+        for (int q = 0; q < 9; q++)
+          f[q] = flip ? g[8 - q] : g[q];
         /* t = G f (a x 3), then G f G^T (a x a) */
-        for (int i = 0; i < a; i++)
+        for (int r = 0; r < a; r++)
           for (int j = 0; j < 3; j++)
-            t[i][j] = gm[i][0] * f[j] + gm[i][1] * f[3 + j]
-                      + gm[i][2] * f[6 + j];
-        for (int i = 0; i < a; i++)
+            t[r][j] = gm[r][0] * f[j] + gm[r][1] * f[3 + j]
+                      + gm[r][2] * f[6 + j];
+        for (int r = 0; r < a; r++)
           for (int j = 0; j < a; j++)
-            u[(gsize) (i * a + j) * plane + at]
-              = (float) (t[i][0] * gm[j][0] + t[i][1] * gm[j][1]
-                         + t[i][2] * gm[j][2]);
+            u[(gsize) (r * a + j) * plane + at]
+              = (float) (t[r][0] * gm[j][0] + t[r][1] * gm[j][1]
+                         + t[r][2] * gm[j][2]);
       }
 }
 
@@ -522,7 +518,7 @@ nt_wino_image (int m, const float *x, gboolean x_last, int c, int h, int w,
 
 /* One clone per vector width, each with m = 2 and m = 4 inlined (every
  * transform then has constant coefficients and loop bounds). */
-NT_WINO_CLONES
+NT_CPU_CLONES
 void
 _nt_cpu_winograd_image (int m, const float *x, gboolean x_last, int c, int h,
                         int w, int pad_top, int pad_left, const float *u,
@@ -619,7 +615,7 @@ nt_wino_filter_image (int m, const float *x, int c, int h, int w,
   return gt;
 }
 
-NT_WINO_CLONES
+NT_CPU_CLONES
 const float *
 _nt_cpu_winograd_filter_image (int m, const float *x, int c, int h, int w,
                                int pad_top, int pad_left, const float *g,

@@ -313,6 +313,19 @@ nt_cpu_gemm (NtBackend *be, gboolean trans_a, gboolean trans_b, int m, int n,
                       a->data, b->data, beta, c->data);
 }
 
+/* One thread's block: our skinny kernels where they are faster, else
+ * BLAS. */
+static void
+nt_cpu_gemm_block (gboolean trans_a, gboolean trans_b, int m, int n, int k,
+                   float alpha, const float *a, int lda, const float *b,
+                   int ldb, float beta, float *c, int ldc)
+{
+  if (!_nt_cpu_gemm_skinny (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                            beta, c, ldc))
+    _nt_cpu_sgemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                   ldc);
+}
+
 /* Smallest product (m*n*k) worth splitting over threads. */
 #define NT_CPU_GEMM_SPLIT_MIN (64 * 64 * 64)
 
@@ -336,8 +349,8 @@ _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b, int m,
   team = MIN (team, len / 16);
   if (team <= 1)
     {
-      _nt_cpu_sgemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
-                     c, n);
+      nt_cpu_gemm_block (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                         beta, c, n);
       return;
     }
   NT_OMP (parallel for num_threads (team) schedule (static, 1))
@@ -350,14 +363,14 @@ _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b, int m,
         continue;
       if (split_n)
         /* C[:, lo:hi] = op(A) * op(B)[:, lo:hi] */
-        _nt_cpu_sgemm (trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
-                       trans_b ? b + (gsize) lo * k : b + lo, ldb, beta,
-                       c + lo, n);
+        nt_cpu_gemm_block (trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
+                           trans_b ? b + (gsize) lo * k : b + lo, ldb, beta,
+                           c + lo, n);
       else
         /* C[lo:hi, :] = op(A)[lo:hi, :] * op(B) */
-        _nt_cpu_sgemm (trans_a, trans_b, hi - lo, n, k, alpha,
-                       trans_a ? a + lo : a + (gsize) lo * k, lda, b, ldb,
-                       beta, c + (gsize) lo * n, n);
+        nt_cpu_gemm_block (trans_a, trans_b, hi - lo, n, k, alpha,
+                           trans_a ? a + lo : a + (gsize) lo * k, lda, b,
+                           ldb, beta, c + (gsize) lo * n, n);
     }
 }
 
