@@ -420,8 +420,8 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
 
         nt_thread_range (&g, t, nt_team_size (), &lo, &hi);
         for (gsize n = lo; n < hi; n++)
-          _nt_cpu_winograd_image (wino, x->data + n * g.c * g.h * g.w, FALSE,
-                                  (int) g.c, (int) g.h, (int) g.w,
+          _nt_cpu_winograd_image (wino, x->data + n * g.c * g.h * g.w,
+                                  FALSE, (int) g.c, (int) g.h, (int) g.w,
                                   (int) g.pt, (int) g.pl, u, (int) g.k,
                                   (int) g.oh, (int) g.ow,
                                   b ? b->data : NULL, relu,
@@ -583,9 +583,9 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
         /* The first block of a thread overwrites, later ones add. */
         if (dw != NULL && wino)
           g_last = _nt_cpu_winograd_filter_image (
-            wino, x->data + n0 * g.c * g.h * g.w, (int) g.c, (int) g.h, (int) g.w,
-            (int) g.pt, (int) g.pl, gk, (int) g.k, (int) g.oh, (int) g.ow,
-            n0 == lo, acc, v);
+            wino, x->data + n0 * g.c * g.h * g.w, (int) g.c, (int) g.h,
+            (int) g.w, (int) g.pt, (int) g.pl, gk, (int) g.k, (int) g.oh,
+            (int) g.ow, n0 == lo, acc, v);
         else if (dw != NULL)
           {
             nt_im2col (&g, x->data, n0, nb, cols);
@@ -623,7 +623,8 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
         sum_b[i] += src[kw_size + i];
     }
   if (wino && dw != NULL)
-    _nt_cpu_winograd_filter_finish (wino, part, (int) g.k, (int) g.c, dw->data);
+    _nt_cpu_winograd_filter_finish (wino, part, (int) g.k, (int) g.c,
+                                    dw->data);
   if (wino && db != NULL)
     memcpy (db->data, part + kw_size, g.k * sizeof (float));
 }

@@ -56,9 +56,8 @@ nt_gemm_out (float *c, float sum, float alpha, float beta)
 
 /* The 16 accumulators of a 4 x 4 block as named variables: GCC keeps an
  * array of vectors on the stack, named ones in registers. */
-#define NT_ACC_DECL(x) NtV16 x##0 = { 0 }, x##1 = { 0 }, x##2 = { 0 }, \
-                             x##3 = { 0 }
-#define NT_ACC4(r) NT_ACC_DECL (acc##r##_)
+#define NT_ACC4(r) NtV16 acc##r##_0 = { 0 }, acc##r##_1 = { 0 },          \
+                         acc##r##_2 = { 0 }, acc##r##_3 = { 0 }
 
 /* acc_r_s += va_r * vb_s for one r, every s */
 #define NT_FMA_ROW(r, ar) \

@@ -1,10 +1,11 @@
 /* nt-backend-cpu-private.h: state shared by the CPU backend's source files.
  * Not installed.
  *
- * The backend is split in three modules:
+ * The backend is split in five modules:
  *   nt-backend-cpu.c         plugin entry, instance, memory, GEMM, sticky errors
  *   nt-backend-cpu-conv.c    convolution (im2col + GEMM) and max pooling
  *   nt-backend-cpu-winograd.c  3x3 stride-1 convolution by Winograd
+ *   nt-backend-cpu-gemm.c    the dense layers' skinny GEMMs
  *   nt-backend-cpu-eltwise.c bias, ReLU, dropout, softmax, argmax, Adam, attack
  *                            helpers */
 #ifndef NT_BACKEND_CPU_PRIVATE_H
@@ -51,15 +52,15 @@ nt_team_size (void)
 #endif
 }
 
-/* Hot routines are cloned for AVX-512 (x86-64-v4: F, BW, CD, DQ, VL), AVX2
- * with FMA (x86-64-v3)
- * and baseline x86-64, picked at load time, so that their loops vectorise
- * to the machine's width (the rest of the backend is built for baseline
- * x86-64). Helpers they call need always_inline to be compiled into each
- * clone. */
+/* Hot routines are cloned for AVX-512 (x86-64-v4: F, BW, CD, DQ, VL),
+ * AVX2 with FMA (x86-64-v3) and baseline x86-64, picked at load time, so
+ * that their loops vectorise to the machine's width (the rest of the
+ * backend is built for baseline x86-64). Helpers they call need
+ * always_inline to be compiled into each clone. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NT_CPU_CLONES \
-  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define NT_CPU_CLONES                                                      \
+  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3",        \
+                                 "default")))
 #else
 #define NT_CPU_CLONES
 #endif
@@ -87,7 +88,7 @@ typedef struct {
 typedef struct {
   NtBackend parent;   /* must stay first */
   int threads;        /* resolved thread count, >= 1 */
-  int winograd;       /* Winograd tile size m of F(m x m,3x3): 4, 2 or 0 (off) */
+  int winograd;       /* Winograd tile m of F(m x m,3x3): 4, 2 or 0 (off) */
   GError *error;      /* first failure (sticky), or NULL */
   /* Convolution scratch, one slice per OpenMP thread. */
   NtCpuScratch cols;  /* im2col columns [C*kh*kw x nb*P] */

@@ -534,8 +534,9 @@ _nt_cpu_winograd_image (int m, const float *x, gboolean x_last, int c, int h,
 }
 
 /* F(2x2,3x3): one tile's output-gradient transform Z = A dY A^T (A =
- * [1 0; 1 1; 1 -1; 0 -1]) for all k channels: a, b, cc, d are the tile's four gradients
- * (rows of k floats, zero rows outside), z[xi * zstep + channel]. */
+ * [1 0; 1 1; 1 -1; 0 -1]) for all k channels: a, b, cc, d are the tile's
+ * four gradients (rows of k floats, zero rows outside), z[xi * zstep +
+ * channel]. */
 static inline __attribute__ ((always_inline)) void
 nt_wino_grad_tile (const float *restrict a, const float *restrict b,
                    const float *restrict cc, const float *restrict d,
