@@ -1,4 +1,5 @@
-/* nt-backend-cpu-conv.c: convolution by im2col + GEMM, and max pooling.
+/* nt-backend-cpu-conv.c: convolution by im2col + GEMM (3x3 stride-1 ones
+ * by Winograd, nt-backend-cpu-winograd.c), and max pooling.
  *
  * Layout. For a block of nb images the columns form one [C*kh*kw x nb*P]
  * matrix (P = out_h * out_w), so the long dimension (images x output
@@ -249,51 +250,20 @@ nt_col2im (const NtConvGeom *g, const float *cols, gsize n0, gsize nb,
     }
 }
 
-/* Grows the per-thread column and product scratch for `g`; FALSE after
+/* Grows the per-thread product scratch for `g`, and the column scratch
+ * when `with_cols` (im2col; *cols is NULL otherwise); FALSE after
  * recording OUT_OF_MEMORY. */
 static gboolean
-nt_conv_scratch (NtCpuBackend *cpu, const NtConvGeom *g, float **cols,
-                 float **prod)
+nt_conv_scratch (NtCpuBackend *cpu, const NtConvGeom *g, gboolean with_cols,
+                 float **cols, float **prod)
 {
-  *cols = _nt_cpu_scratch (cpu, &cpu->cols, g->nth * g->crs * g->nb * g->p);
-  if (*cols == NULL)
+  *cols = NULL;
+  if (with_cols
+      && (*cols = _nt_cpu_scratch (cpu, &cpu->cols,
+                                   g->nth * g->crs * g->nb * g->p)) == NULL)
     return FALSE;
   *prod = _nt_cpu_scratch (cpu, &cpu->prod, g->nth * g->k * g->nb * g->p);
   return *prod != NULL;
-}
-
-/* dst[i] = act(src[i] + bias) for one channel's `count` positions, dst
- * and src distinct. `restrict`, and the in-place twin below, let the
- * compiler vectorise without a runtime overlap check (which fails, and
- * falls back to scalar code, when dst == src). */
-static inline void
-nt_bias_act (float *restrict dst, const float *restrict src, gsize count,
-             float bias, gboolean relu)
-{
-  if (relu)
-    for (gsize i = 0; i < count; i++)
-      {
-        float v = src[i] + bias;
-        dst[i] = v > 0.0f ? v : 0.0f;
-      }
-  else
-    for (gsize i = 0; i < count; i++)
-      dst[i] = src[i] + bias;
-}
-
-/* dst[i] = y[i] > 0 ? g[i] : 0 (the ReLU's backward). g[i] is read
- * whatever y[i] is: a load under the condition keeps GCC from vectorising,
- * and the scalar loop's branch, taken at random, cost 2.8 ns an element
- * (a third of conv1's backward). */
-static inline void
-nt_relu_mask (float *restrict dst, const float *restrict g,
-              const float *restrict y, gsize count)
-{
-  for (gsize i = 0; i < count; i++)
-    {
-      float gi = g[i];
-      dst[i] = y[i] > 0.0f ? gi : 0.0f;
-    }
 }
 
 /* Sum of `count` floats in 16 interleaved partial sums, which the compiler
@@ -315,21 +285,6 @@ nt_sum (const float *x, gsize count)
   return sum;
 }
 
-/* x[i] = act(x[i] + bias). */
-static inline void
-nt_bias_act_inplace (float *x, gsize count, float bias, gboolean relu)
-{
-  if (relu)
-    for (gsize i = 0; i < count; i++)
-      {
-        float v = x[i] + bias;
-        x[i] = v > 0.0f ? v : 0.0f;
-      }
-  else
-    for (gsize i = 0; i < count; i++)
-      x[i] += bias;
-}
-
 /* The Winograd tile size m (2 or 4) when the Winograd routine takes this
  * convolution (3x3, stride 1, top/left padding within the kernel so that
  * the data gradient's padding, 2 - pad, is not negative; at least 8
@@ -344,40 +299,30 @@ nt_wino_applies (const NtCpuBackend *cpu, const NtConvGeom *g)
              : 0;
 }
 
-/* Floats of one Winograd kernel transform, a^2 K C. */
+/* Floats of one Winograd kernel transform, a^2 K C, rounded to whole
+ * cache lines (so is every region below). */
 static gsize
 nt_wino_kernel_size (int m, const NtConvGeom *g)
 {
-  return (gsize) (m + 2) * (m + 2) * g->k * g->c;
-}
-
-/* Scratch of the forward and of the filter gradient for `g`, rounded to
- * 16 floats so that the next region starts on a cache line. */
-static gsize
-nt_wino_filter_scratch (int m, const NtConvGeom *g)
-{
-  return (_nt_cpu_winograd_scratch (m, (int) g->c, (int) g->h, (int) g->w,
-                                    (int) g->k, (int) g->oh, (int) g->ow)
-          + 15) & ~(gsize) 15;
+  return nt_cpu_round_line ((gsize) (m + 2) * (m + 2) * g->k * g->c);
 }
 
 /* Winograd scratch for tile size m: the kernel transform at the start,
- * then one slice per thread of `*per_thread` floats, enough for the
- * forward and the data gradient. NULL after recording OUT_OF_MEMORY. */
+ * then one slice per thread of `*per_thread` floats: `*filter_part` for
+ * the forward or the filter gradient, then the data gradient's (the
+ * backward needs both at once: the data gradient reads the channel-last
+ * gradient the filter gradient left). NULL after recording OUT_OF_MEMORY. */
 static float *
 nt_wino_scratch (NtCpuBackend *cpu, int m, const NtConvGeom *g,
-                 gsize *per_thread)
+                 gsize *per_thread, gsize *filter_part)
 {
   int c = (int) g->c, h = (int) g->h, w = (int) g->w, k = (int) g->k;
   int oh = (int) g->oh, ow = (int) g->ow;
 
-  /* the backward needs both at once: the filter gradient's (whose
-   * channel-last gradient the data gradient then reads) and the data
-   * gradient's, after it */
-  *per_thread = nt_wino_filter_scratch (m, g)
-                + _nt_cpu_winograd_scratch (m, k, oh, ow, c, h, w);
-  /* a multiple of 16 floats keeps every slice cache-line aligned */
-  *per_thread = (*per_thread + 15) & ~(gsize) 15;
+  *filter_part = nt_cpu_round_line (
+    _nt_cpu_winograd_scratch (m, c, h, w, k, oh, ow));
+  *per_thread = *filter_part + nt_cpu_round_line (
+    _nt_cpu_winograd_scratch (m, k, oh, ow, c, h, w));
   return _nt_cpu_scratch (cpu, &cpu->wino,
                           nt_wino_kernel_size (m, g)
                             + g->nth * *per_thread);
@@ -397,16 +342,14 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
       || !_nt_cpu_check_buf (cpu, op, "x", x, 0, g.n * g.c * g.h * g.w)
       || !_nt_cpu_check_buf (cpu, op, "w", w, 0, g.k * g.crs)
       || (b != NULL && !_nt_cpu_check_buf (cpu, op, "b", b, 0, g.k))
-      || !_nt_cpu_check_buf (cpu, op, "y", y, 0, g.n * g.k * g.p)
-      || !nt_conv_scratch (cpu, &g, &cols_all, &prod_all))
+      || !_nt_cpu_check_buf (cpu, op, "y", y, 0, g.n * g.k * g.p))
     return;
-  _nt_cpu_set_blas_threads (1);
 
   int wino = nt_wino_applies (cpu, &g);
   if (wino)
     {
-      gsize slice;
-      float *u = nt_wino_scratch (cpu, wino, &g, &slice);
+      gsize slice, filter_part;
+      float *u = nt_wino_scratch (cpu, wino, &g, &slice, &filter_part);
 
       if (u == NULL)
         return;
@@ -430,6 +373,8 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
       return;
     }
 
+  if (!nt_conv_scratch (cpu, &g, TRUE, &cols_all, &prod_all))
+    return;
   NT_OMP (parallel num_threads (g.nth))
   {
     int t = nt_thread_num ();
@@ -458,14 +403,10 @@ _nt_cpu_conv2d_forward_bias (NtBackend *be, const NtBuffer *x, NtDims xd,
 
               float bias = b ? b->data[k] : 0.0f;
 
-              if (dst == src)
-                {
-                  if (b != NULL || relu)
-                    nt_bias_act_inplace (dst, g.p, bias, relu);
-                }
-              else if (b != NULL || relu)
+              /* in place (dst == src) for a one-image block */
+              if (b != NULL || relu)
                 nt_bias_act (dst, src, g.p, bias, relu);
-              else
+              else if (dst != src)
                 memcpy (dst, src, g.p * sizeof (float));
             }
       }
@@ -487,7 +428,7 @@ _nt_cpu_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
  * NULL (not wanted); x is read only for dw. By im2col the columns of x are
  * rebuilt in `cols` for the filter GEMM, which the data GEMM then
  * overwrites; by Winograd one image at a time, the filter gradient summed
- * in the transform domain (16 x C x K) and transformed once, the data
+ * in the transform domain (a^2 x C x K) and transformed once, the data
  * gradient reading the channel-last gradient the filter gradient made.
  * Per-thread partial sums are added in thread order, so results are
  * deterministic for a given thread count. */
@@ -500,7 +441,7 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
   NtCpuBackend *cpu = NT_CPU (be);
   NtConvGeom g;
   float *cols_all, *prod_all, *part = NULL, *u = NULL;
-  gsize kw_size, stride, slice = 0, filter_scratch;
+  gsize kw_size, stride, slice = 0, filter_scratch = 0;
   int team = 1;
   int wino;   /* the Winograd tile size, 0 for im2col */
 
@@ -519,9 +460,9 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
   wino = nt_wino_applies (cpu, &g);
   if (wino)
     g.nb = 1;
-  filter_scratch = wino ? nt_wino_filter_scratch (wino, &g) : 0;
-  if (!nt_conv_scratch (cpu, &g, &cols_all, &prod_all)
-      || (wino && (u = nt_wino_scratch (cpu, wino, &g, &slice)) == NULL))
+  if (!nt_conv_scratch (cpu, &g, !wino, &cols_all, &prod_all)
+      || (wino && (u = nt_wino_scratch (cpu, wino, &g, &slice,
+                                        &filter_scratch)) == NULL))
     return;
   if (wino && dx != NULL)
     /* pads of the data gradient: kh - 1 - pad_top, kw - 1 - pad_left */
@@ -529,13 +470,13 @@ nt_conv_backward (NtBackend *be, const char *op, const NtBuffer *x,
                               TRUE, u);
   kw_size = dw == NULL ? 0 : wino ? nt_wino_kernel_size (wino, &g)
                                   : g.k * g.crs;
-  stride = kw_size + g.k;   /* one thread's partial filter gradient, db */
+  /* one thread's partial filter gradient and db, whole cache lines apart */
+  stride = nt_cpu_round_line (kw_size + g.k);
   /* Every thread sums into its own part; Winograd's thread 0 too (its sum
    * is in the transform domain), im2col's thread 0 straight into dw, db. */
   if ((dw != NULL || db != NULL) && (wino || g.nth > 1)
       && (part = _nt_cpu_scratch (cpu, &cpu->part, g.nth * stride)) == NULL)
     return;
-  _nt_cpu_set_blas_threads (1);
 
   NT_OMP (parallel num_threads (g.nth))
   {

@@ -119,7 +119,6 @@ _nt_cpu_relu_backward (NtBackend *be, const NtBuffer *y, const NtBuffer *dy,
   NtCpuBackend *cpu = NT_CPU (be);
   const float *yp, *gp;
   float *dp;
-  gssize i;
 
   if (!_nt_cpu_check_buf (cpu, "relu_backward", "y", y, 0, count)
       || !_nt_cpu_check_buf (cpu, "relu_backward", "dy", dy, 0, count)
@@ -128,13 +127,13 @@ _nt_cpu_relu_backward (NtBackend *be, const NtBuffer *y, const NtBuffer *dy,
   yp = y->data;
   gp = dy->data;
   dp = dx->data;
-  NT_OMP (parallel for num_threads (cpu->threads) schedule (static)
-          if (count > NT_CPU_PAR_MIN))
-  for (i = 0; i < (gssize) count; i++)
-    {
-      float g = gp[i];   /* read unconditionally: see nt_relu_mask */
-      dp[i] = yp[i] > 0.0f ? g : 0.0f;
-    }
+  NT_OMP (parallel num_threads (cpu->threads) if (count > NT_CPU_PAR_MIN))
+  {
+    int t = nt_thread_num (), team = nt_team_size ();
+    gsize lo = count * t / team, hi = count * (t + 1) / team;
+
+    nt_relu_mask (dp + lo, gp + lo, yp + lo, hi - lo);
+  }
 }
 
 /* Mask and output of elements [lo, hi). The hash's 64-bit multiplies

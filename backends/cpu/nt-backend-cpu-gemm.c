@@ -26,7 +26,6 @@ typedef float NtV16 __attribute__ ((vector_size (64)));
 typedef float NtV16u __attribute__ ((vector_size (64), aligned (4),
                                      may_alias));
 
-#define NT_AI static inline __attribute__ ((always_inline))
 #define NT_V16(p) (*(NtV16u *) (p))
 #define NT_V16C(p) (*(const NtV16u *) (p))
 
@@ -234,22 +233,23 @@ nt_gemm_bcast (int m, int n, int k, float alpha, const float *a, int ai,
 }
 
 gboolean
+_nt_cpu_gemm_skinny_fits (gboolean trans_a, gboolean trans_b, int m, int n,
+                          int k)
+{
+  /* the shapes measured faster than OpenBLAS: a long k with few outputs
+   * (NT), a short k with long rows of C (NN, TN) */
+  return (!trans_a && trans_b && k >= 1024 && (gsize) m * n <= 128 * 128)
+         || (!trans_b && k <= 256 && n >= 1024);
+}
+
+void
 _nt_cpu_gemm_skinny (gboolean trans_a, gboolean trans_b, int m, int n,
                      int k, float alpha, const float *a, int lda,
                      const float *b, int ldb, float beta, float *c, int ldc)
 {
-  /* the shapes measured faster than OpenBLAS: a long k with few outputs
-   * (NT), a short k with long rows of C (NN, TN) */
-  if (!trans_a && trans_b && k >= 1024 && (gsize) m * n <= 128 * 128)
-    {
-      nt_gemm_dot (m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return TRUE;
-    }
-  if (!trans_b && k <= 256 && n >= 1024)
-    {
-      nt_gemm_bcast (m, n, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1,
-                     b, ldb, beta, c, ldc);
-      return TRUE;
-    }
-  return FALSE;
+  if (trans_b)
+    nt_gemm_dot (m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else
+    nt_gemm_bcast (m, n, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1,
+                   b, ldb, beta, c, ldc);
 }

@@ -64,6 +64,7 @@ nt_team_size (void)
 #else
 #define NT_CPU_CLONES
 #endif
+#define NT_AI static inline __attribute__ ((always_inline))
 
 /* Below this many elements an element-wise loop runs on one thread: waking
  * the team costs more than the work. */
@@ -72,6 +73,56 @@ nt_team_size (void)
 /* Data of every buffer is aligned to this many bytes (a cache line; also
  * enough for AVX-512 loads). */
 #define NT_CPU_ALIGN 64
+
+/* `count` floats rounded up to whole cache lines, so that a scratch region
+ * placed after them starts on one. */
+static inline gsize
+nt_cpu_round_line (gsize count)
+{
+  gsize per_line = NT_CPU_ALIGN / sizeof (float);
+
+  return (count + per_line - 1) / per_line * per_line;
+}
+
+/* dst[i] = act(src[i] + bias), act = ReLU when `relu`; dst may be src
+ * (ivdep: element-wise, no dependence between iterations, so the loop
+ * vectorises without GCC's run-time overlap check, which fails and falls
+ * back to scalar code when dst == src). */
+NT_AI void
+nt_bias_act (float *dst, const float *src, gsize count, float bias,
+             gboolean relu)
+{
+  if (relu)
+    {
+#pragma GCC ivdep
+      for (gsize i = 0; i < count; i++)
+        {
+          float v = src[i] + bias;
+          dst[i] = v > 0.0f ? v : 0.0f;
+        }
+    }
+  else
+    {
+#pragma GCC ivdep
+      for (gsize i = 0; i < count; i++)
+        dst[i] = src[i] + bias;
+    }
+}
+
+/* dst[i] = y[i] > 0 ? g[i] : 0 (the ReLU's backward); dst may be g. g[i]
+ * is read whatever y[i] is: a load under the condition keeps GCC from
+ * vectorising, and the scalar loop's branch, taken at random, cost 2.8 ns
+ * an element (a third of conv1's backward). */
+NT_AI void
+nt_relu_mask (float *dst, const float *g, const float *y, gsize count)
+{
+#pragma GCC ivdep
+  for (gsize i = 0; i < count; i++)
+    {
+      float gi = g[i];
+      dst[i] = y[i] > 0.0f ? gi : 0.0f;
+    }
+}
 
 struct _NtBuffer {
   gsize count;   /* elements */
@@ -93,7 +144,7 @@ typedef struct {
   /* Convolution scratch, one slice per OpenMP thread. */
   NtCpuScratch cols;  /* im2col columns [C*kh*kw x nb*P] */
   NtCpuScratch prod;  /* GEMM result / gathered gradient [K x nb*P] */
-  NtCpuScratch part;  /* per-thread partial filter gradients [K x C*kh*kw] */
+  NtCpuScratch part;  /* per-thread partial filter and bias gradients */
   NtCpuScratch wino;  /* Winograd kernel transform, then per-thread tiles */
 } NtCpuBackend;
 
@@ -120,10 +171,6 @@ gboolean _nt_cpu_check_dims (NtCpuBackend *cpu, const char *op, NtDims d,
  * recording an OUT_OF_MEMORY failure. Contents are undefined. */
 float *_nt_cpu_scratch (NtCpuBackend *cpu, NtCpuScratch *s, gsize count);
 
-/* Sets the BLAS library's thread count (OpenBLAS only; a no-op
- * otherwise). Process-wide: call it before each series of BLAS calls. */
-void _nt_cpu_set_blas_threads (int threads);
-
 /* cblas_sgemm, row-major. */
 void _nt_cpu_sgemm (gboolean trans_a, gboolean trans_b, int m, int n, int k,
                     float alpha, const float *a, int lda, const float *b,
@@ -136,13 +183,17 @@ void _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b,
                          int m, int n, int k, float alpha, const float *a,
                          const float *b, float beta, float *c);
 
-/* The dense layers' skinny GEMMs (nt-backend-cpu-gemm.c): row-major
- * C = alpha op(A) op(B) + beta C like _nt_cpu_sgemm, for the shapes where
- * its own kernels beat OpenBLAS; FALSE (nothing done) for other shapes. */
-gboolean _nt_cpu_gemm_skinny (gboolean trans_a, gboolean trans_b, int m,
-                              int n, int k, float alpha, const float *a,
-                              int lda, const float *b, int ldb, float beta,
-                              float *c, int ldc);
+/* The dense layers' skinny GEMMs (nt-backend-cpu-gemm.c). _fits: TRUE for
+ * the shapes (of a whole product) where the backend's own kernels beat
+ * OpenBLAS: NT with a long k, NN or TN with a short k and long rows.
+ * _skinny: row-major C = alpha op(A) op(B) + beta C like _nt_cpu_sgemm, for
+ * any block of such a product (not TT). */
+gboolean _nt_cpu_gemm_skinny_fits (gboolean trans_a, gboolean trans_b,
+                                   int m, int n, int k);
+void _nt_cpu_gemm_skinny (gboolean trans_a, gboolean trans_b, int m, int n,
+                          int k, float alpha, const float *a, int lda,
+                          const float *b, int ldb, float beta, float *c,
+                          int ldc);
 
 /* Winograd F(m x m, 3x3), m = 2 or 4 (nt-backend-cpu-winograd.c).
  * _kernels: the a^2 x C x K transform (a = m + 2) of w [K][C][3][3] (with

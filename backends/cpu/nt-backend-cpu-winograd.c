@@ -104,7 +104,7 @@ _nt_cpu_winograd_kernels (int threads, int m, const float *w, int k, int c,
  * vectorise without run-time overlap checks (GCC gives up beyond 10).
  * always_inline, here and below: inlined into each target clone of the
  * caller, so the loop is compiled for that clone's vector width. */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino_input_tile (const float *restrict d00, const float *restrict d01,
                     const float *restrict d02, const float *restrict d03,
                     const float *restrict d10, const float *restrict d11,
@@ -151,7 +151,7 @@ nt_wino_input_tile (const float *restrict d00, const float *restrict d01,
 /* F(2x2,3x3): one tile's output transform A^T m A for all k channels:
  * e[xi * mstep + channel] the 16 products, y00..y11 the tile's four
  * outputs (distinct channel-last rows). */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino_output_tile (const float *restrict e, gsize mstep,
                      float *restrict y00, float *restrict y01,
                      float *restrict y10, float *restrict y11, int k)
@@ -184,7 +184,7 @@ nt_wino_output_tile (const float *restrict e, gsize mstep,
  * L1). The 1-D transforms, over n channels: */
 
 /* o = B^T d for one column (or row) of six taps */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino4_in_1d (const float *restrict d0, const float *restrict d1,
                 const float *restrict d2, const float *restrict d3,
                 const float *restrict d4, const float *restrict d5,
@@ -206,7 +206,7 @@ nt_wino4_in_1d (const float *restrict d0, const float *restrict d1,
 }
 
 /* o = A^T e for one column (or row) of six products */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino4_out_1d (const float *restrict e0, const float *restrict e1,
                  const float *restrict e2, const float *restrict e3,
                  const float *restrict e4, const float *restrict e5,
@@ -226,7 +226,7 @@ nt_wino4_out_1d (const float *restrict e0, const float *restrict e1,
 }
 
 /* z = A g for one column (or row) of four output gradients */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino4_grad_1d (const float *restrict g0, const float *restrict g1,
                   const float *restrict g2, const float *restrict g3,
                   float *restrict z0, float *restrict z1, float *restrict z2,
@@ -249,7 +249,7 @@ nt_wino4_grad_1d (const float *restrict g0, const float *restrict g1,
 
 /* One tile's V = B^T d B: d[i * 6 + j] the 36 taps (rows of c floats),
  * o[xi * vstep + channel]. */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino4_input_tile (const float *const *d, float *restrict tmp,
                      float *restrict o, gsize vstep, int c)
 {
@@ -269,7 +269,7 @@ nt_wino4_input_tile (const float *const *d, float *restrict tmp,
 
 /* One tile's A^T m A: e[xi * mstep + channel] the 36 products, the 4 x 4
  * outputs to y + r * ystep + s * k (channel-last rows). */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino4_output_tile (const float *restrict e, gsize mstep,
                       float *restrict tmp, float *restrict y, gsize ystep,
                       int k)
@@ -290,7 +290,7 @@ nt_wino4_output_tile (const float *restrict e, gsize mstep,
 
 /* One tile's Z = A dY A^T: g[r * 4 + s] the 16 gradients (rows of k
  * floats, zero rows outside), z[xi * zstep + channel]. */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino4_grad_tile (const float *const *g, float *restrict tmp,
                     float *restrict z, gsize zstep, int k)
 {
@@ -311,7 +311,7 @@ nt_wino4_grad_tile (const float *const *g, float *restrict tmp,
  * element. Bands of 32 source rows: each destination row gets 128
  * contiguous bytes per band, and the band's source lines stay in L1 while
  * it is walked. */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_transpose_ld (const float *restrict src, int rows, int cols, gsize lds,
                  float *restrict dst, gsize ldd)
 {
@@ -350,7 +350,7 @@ nt_transpose_ld (const float *restrict src, int rows, int cols, gsize lds,
 }
 
 /* dst[j][i] = src[i][j], dst rows `rows` long. */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_transpose (const float *restrict src, int rows, int cols,
               float *restrict dst)
 {
@@ -362,7 +362,7 @@ nt_transpose (const float *restrict src, int rows, int cols,
  * channel-last copy xt_buf (h w c floats), or of x itself when it is
  * already channel-last (`x_last`); `zero` is a zero row of c floats, tmp
  * the transforms' own scratch. */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino_input (int m, const float *x, gboolean x_last, int c, int h, int w,
                int pad_top, int pad_left, int th, int tw, float *xt_buf,
                const float *zero, float *tmp, float *v)
@@ -413,11 +413,11 @@ nt_wino_input (int m, const float *x, gboolean x_last, int c, int h, int w,
  * gradient, the whole channel-last output gradient, a zero row, the tile
  * transforms' scratch. */
 typedef struct {
-  int m, a, th, tw, t_n;
+  int th, tw, t_n;   /* tile rows, tile columns, tiles */
   float *xt, *v, *m_or_z, *out, *zero, *tmp;
 } NtWinoScratch;
 
-static inline __attribute__ ((always_inline)) gsize
+NT_AI gsize
 nt_wino_layout (int m, int c, int h, int w, int k, int oh, int ow,
                 float *base, NtWinoScratch *s)
 {
@@ -430,8 +430,6 @@ nt_wino_layout (int m, int c, int h, int w, int k, int oh, int ow,
                          &s->tmp };
   gsize at = 0;
 
-  s->m = m;
-  s->a = a;
   s->th = th;
   s->tw = tw;
   s->t_n = (int) t_n;
@@ -451,7 +449,7 @@ _nt_cpu_winograd_scratch (int m, int c, int h, int w, int k, int oh, int ow)
   return nt_wino_layout (m, c, h, w, k, oh, ow, NULL, &s);
 }
 
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino_image (int m, const float *x, gboolean x_last, int c, int h, int w,
                int pad_top, int pad_left, const float *u, int k, int oh,
                int ow, const float *bias, gboolean relu, float *y,
@@ -459,7 +457,7 @@ nt_wino_image (int m, const float *x, gboolean x_last, int c, int h, int w,
 {
   NtWinoScratch s;
   nt_wino_layout (m, c, h, w, k, oh, ow, scratch, &s);
-  int a2 = s.a * s.a, tw = s.tw;
+  int a2 = (m + 2) * (m + 2), tw = s.tw;
   gsize vstep = (gsize) s.t_n * c, mstep = (gsize) s.t_n * k;
   /* the output band's row: m tw positions of k channels */
   gsize band_row = (gsize) m * tw * k;
@@ -500,18 +498,12 @@ nt_wino_image (int m, const float *x, gboolean x_last, int c, int h, int w,
                          (gsize) oh * ow);
       for (int kk = 0; kk < k; kk++)
         {
-          float *yk = yrow + (gsize) kk * oh * ow;
           float b = bias ? bias[kk] : 0.0f;
 
-          if (relu)
-            for (int p = 0; p < rows * ow; p++)
-              {
-                float val = yk[p] + b;
-                yk[p] = val > 0.0f ? val : 0.0f;
-              }
-          else if (b != 0.0f)
-            for (int p = 0; p < rows * ow; p++)
-              yk[p] += b;
+          if (relu || b != 0.0f)
+            nt_bias_act (yrow + (gsize) kk * oh * ow,
+                         yrow + (gsize) kk * oh * ow, (gsize) rows * ow, b,
+                         relu);
         }
     }
 }
@@ -537,7 +529,7 @@ _nt_cpu_winograd_image (int m, const float *x, gboolean x_last, int c, int h,
  * [1 0; 1 1; 1 -1; 0 -1]) for all k channels: a, b, cc, d are the tile's
  * four gradients (rows of k floats, zero rows outside), z[xi * zstep +
  * channel]. */
-static inline __attribute__ ((always_inline)) void
+NT_AI void
 nt_wino_grad_tile (const float *restrict a, const float *restrict b,
                    const float *restrict cc, const float *restrict d,
                    float *restrict z, gsize zstep, int k)
@@ -570,7 +562,7 @@ nt_wino_grad_tile (const float *restrict a, const float *restrict b,
     }
 }
 
-static inline __attribute__ ((always_inline)) const float *
+NT_AI const float *
 nt_wino_filter_image (int m, const float *x, int c, int h, int w,
                       int pad_top, int pad_left, const float *g, int k,
                       int oh, int ow, gboolean first, float *du,
@@ -578,7 +570,7 @@ nt_wino_filter_image (int m, const float *x, int c, int h, int w,
 {
   NtWinoScratch s;
   nt_wino_layout (m, c, h, w, k, oh, ow, scratch, &s);
-  int a2 = s.a * s.a;
+  int a2 = (m + 2) * (m + 2);
   gsize vstep = (gsize) s.t_n * c, zstep = (gsize) s.t_n * k;
   /* the channel-last gradient, where the forward's output band was */
   float *gt = s.out;

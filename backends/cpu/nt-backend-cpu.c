@@ -1,8 +1,9 @@
 /* nt-backend-cpu.c: the "cpu" compute backend plugin: entry point, instance
  * life cycle, memory, GEMM through CBLAS and the sticky error.
  *
- * Every operation runs synchronously on the calling thread (with OpenMP and
- * the BLAS library's own threads inside), so sync() only has to report the
+ * Every operation runs synchronously on the calling thread (with OpenMP
+ * threads inside, each calling a single-threaded BLAS), so sync() only has
+ * to report the
  * first failure. A failed operation leaves its outputs untouched and records
  * the failure; later operations still run (as with CUDA's sticky errors the
  * caller learns of it at the next sync or download). */
@@ -249,28 +250,6 @@ nt_cpu_copy (NtBackend *be, NtBuffer *dst, gsize dst_off,
 
 /* ---- GEMM ------------------------------------------------------------- */
 
-/* The thread count last given to OpenBLAS. It is a process-wide setting:
- * instances with different `threads` options, and the convolutions (which
- * call BLAS from several OpenMP threads at once, each single-threaded), set
- * it before their calls; the cache avoids calling into OpenBLAS when nothing
- * changes. */
-static gint nt_cpu_blas_threads = 0;
-
-void
-_nt_cpu_set_blas_threads (int threads)
-{
-#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
-  if (g_atomic_int_get (&nt_cpu_blas_threads) != threads)
-    {
-      openblas_set_num_threads (threads);
-      g_atomic_int_set (&nt_cpu_blas_threads, threads);
-    }
-#else
-  (void) threads;
-  (void) nt_cpu_blas_threads;
-#endif
-}
-
 void
 _nt_cpu_sgemm (gboolean trans_a, gboolean trans_b, int m, int n, int k,
                float alpha, const float *a, int lda, const float *b, int ldb,
@@ -313,15 +292,16 @@ nt_cpu_gemm (NtBackend *be, gboolean trans_a, gboolean trans_b, int m, int n,
                       a->data, b->data, beta, c->data);
 }
 
-/* One thread's block: our skinny kernels where they are faster, else
- * BLAS. */
+/* One thread's block, by the skinny kernels when `skinny`, else BLAS. */
 static void
-nt_cpu_gemm_block (gboolean trans_a, gboolean trans_b, int m, int n, int k,
-                   float alpha, const float *a, int lda, const float *b,
-                   int ldb, float beta, float *c, int ldc)
+nt_cpu_gemm_block (gboolean skinny, gboolean trans_a, gboolean trans_b,
+                   int m, int n, int k, float alpha, const float *a, int lda,
+                   const float *b, int ldb, float beta, float *c, int ldc)
 {
-  if (!_nt_cpu_gemm_skinny (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                            beta, c, ldc))
+  if (skinny)
+    _nt_cpu_gemm_skinny (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                         beta, c, ldc);
+  else
     _nt_cpu_sgemm (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
                    ldc);
 }
@@ -338,37 +318,39 @@ _nt_cpu_gemm_split (int threads, gboolean trans_a, gboolean trans_b, int m,
   gboolean split_n = n >= m;
   int len = split_n ? n : m;
   int team = threads;
+  /* chosen for the whole product, so that neither the kernel nor its
+   * rounding depends on the thread count */
+  gboolean skinny = _nt_cpu_gemm_skinny_fits (trans_a, trans_b, m, n, k);
 
   /* BLAS runs single-threaded everywhere; the threads split C into column
    * (or row) blocks, a multiple of 16 wide so each block starts on a cache
    * line. OpenBLAS's own threads spin (sched_yield) after each call and
    * took the cores from the OpenMP loops that follow. */
-  _nt_cpu_set_blas_threads (1);
   if ((double) m * n * k < NT_CPU_GEMM_SPLIT_MIN || len < 32)
     team = 1;
   team = MIN (team, len / 16);
   if (team <= 1)
     {
-      nt_cpu_gemm_block (trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                         beta, c, n);
+      nt_cpu_gemm_block (skinny, trans_a, trans_b, m, n, k, alpha, a, lda, b,
+                         ldb, beta, c, n);
       return;
     }
   NT_OMP (parallel for num_threads (team) schedule (static, 1))
   for (int t = 0; t < team; t++)
     {
+      /* blocks at least 16 wide (team <= len / 16), never empty */
       int lo = (int) ((gint64) len * t / team) & ~15;
-      int hi = t + 1 == team ? len : (int) ((gint64) len * (t + 1) / team) & ~15;
+      int hi = t + 1 == team ? len
+                             : (int) ((gint64) len * (t + 1) / team) & ~15;
 
-      if (hi <= lo)
-        continue;
       if (split_n)
         /* C[:, lo:hi] = op(A) * op(B)[:, lo:hi] */
-        nt_cpu_gemm_block (trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
-                           trans_b ? b + (gsize) lo * k : b + lo, ldb, beta,
-                           c + lo, n);
+        nt_cpu_gemm_block (skinny, trans_a, trans_b, m, hi - lo, k, alpha, a,
+                           lda, trans_b ? b + (gsize) lo * k : b + lo, ldb,
+                           beta, c + lo, n);
       else
         /* C[lo:hi, :] = op(A)[lo:hi, :] * op(B) */
-        nt_cpu_gemm_block (trans_a, trans_b, hi - lo, n, k, alpha,
+        nt_cpu_gemm_block (skinny, trans_a, trans_b, hi - lo, n, k, alpha,
                            trans_a ? a + lo : a + (gsize) lo * k, lda, b,
                            ldb, beta, c + (gsize) lo * n, n);
     }
@@ -534,6 +516,12 @@ nt_cpu_create (const NtOptions *opts, GError **error)
   cpu->parent.klass = &nt_cpu_class;
   cpu->threads = (int) threads;
   cpu->winograd = nt_cpu_winograd_tile (opts);
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+  /* Process-wide, and the same for every instance: the backend splits work
+   * over its own OpenMP threads, each calling a single-threaded BLAS
+   * (OpenBLAS's own threads spin after each call and took the cores). */
+  openblas_set_num_threads (1);
+#endif
   nt_cpu_flush_denormals (cpu->threads,
                           nt_cpu_option_on (opts, "flush_denormals"));
   return &cpu->parent;
