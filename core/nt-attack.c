@@ -471,3 +471,66 @@ out:
   g_free (cand);
   return ok;
 }
+
+gboolean
+nt_threshold_search_correct (NtAttack *attack, NtNetwork *net, NtDataset *ds,
+                             NtSplit split, gsize *indices, int n,
+                             NtThresholdMethod method, double resolution,
+                             int *labels, float *thresholds, int *kept,
+                             GError **error)
+{
+  g_return_val_if_fail (attack && net && ds && indices && labels
+                        && thresholds && kept, FALSE);
+  NtBackend *be = nt_network_backend (net);
+  NtBuffer *x = nt_network_input_buffer (net);
+  gsize sample = nt_dataset_sample_size (ds);
+  int *pred = NULL;
+  float *images = NULL;
+  gboolean ok;
+
+  *kept = 0;
+  if (n <= 0 || n > nt_network_max_batch (net))
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                   "%d images for a network of batches up to %d", n,
+                   nt_network_max_batch (net));
+      return FALSE;
+    }
+  if (x == NULL)
+    {
+      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                   "the network has no input buffer (not set up)");
+      return FALSE;
+    }
+  images = g_new (float, (gsize) n * sample);
+  pred = g_new (int, n);
+  ok = nt_dataset_get (ds, split, indices, n, images, labels, error);
+  if (ok)
+    {
+      be->ops->upload (be, x, 0, images, (gsize) n * sample);
+      be->ops->argmax (be, nt_network_forward (net, x, n, FALSE, 0), n,
+                       nt_network_n_outputs (net), pred);
+      ok = be->ops->sync (be, error);
+    }
+  /* keep the correctly classified ones, packed */
+  int k = 0;
+  for (int i = 0; ok && i < n; i++)
+    if (pred[i] == labels[i])
+      {
+        memmove (images + (gsize) k * sample, images + (gsize) i * sample,
+                 sample * sizeof (float));
+        labels[k] = labels[i];
+        indices[k++] = indices[i];
+      }
+  if (ok && k > 0)
+    {
+      be->ops->upload (be, x, 0, images, (gsize) k * sample);
+      ok = nt_threshold_search (attack, net, net, x, labels, k, method,
+                                resolution, thresholds, error);
+    }
+  if (ok)
+    *kept = k;
+  g_free (images);
+  g_free (pred);
+  return ok;
+}

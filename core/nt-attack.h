@@ -13,6 +13,7 @@
 #include "nt-registry.h"
 #include "nt-backend.h"
 #include "nt-model.h"
+#include "nt-dataset.h"
 
 G_BEGIN_DECLS
 
@@ -103,6 +104,20 @@ gboolean nt_threshold_search (NtAttack *attack, NtNetwork *source,
                               const int *labels, int n,
                               NtThresholdMethod method, double resolution,
                               float *thresholds, GError **error);
+
+/* The study's source selection for one chunk of images: reads images
+ * indices[0..n) of `split` (n <= the max_batch of `net`), keeps those `net`
+ * classifies correctly (indices[] and labels[] packed in place, in their
+ * order, *kept their count) and searches their thresholds with `net` as
+ * source and target (thresholds[0..*kept), as nt_threshold_search gives
+ * them). labels and thresholds hold n values. */
+gboolean nt_threshold_search_correct (NtAttack *attack, NtNetwork *net,
+                                      NtDataset *ds, NtSplit split,
+                                      gsize *indices, int n,
+                                      NtThresholdMethod method,
+                                      double resolution, int *labels,
+                                      float *thresholds, int *kept,
+                                      GError **error);
 
 /* For attack plugins: the gradient of the softmax cross-entropy of
  * `source` (dropout off) at the true labels with respect to its input, for

@@ -708,15 +708,11 @@ select_sources (NtExperiment *exp, NtAttack *attack, NtNetwork *baseline,
                 gsize start, gsize *indices, int *labels, float *thresholds,
                 int *count_out, gsize *end_out, GError **error)
 {
-  NtBackend *be = exp->be;
   gsize n_test = nt_dataset_split_size (exp->ds, NT_SPLIT_TEST);
-  gsize sample = nt_dataset_sample_size (exp->ds);
   int chunk = nt_network_max_batch (baseline);
-  float *images = g_new (float, (gsize) chunk * sample);
-  int *lab = g_new (int, chunk), *pred = g_new (int, chunk);
+  int *lab = g_new (int, chunk);
   gsize *idx = g_new (gsize, chunk);
   float *thr = g_new (float, chunk);
-  NtBuffer *x = nt_network_input_buffer (baseline);
   int count = 0;
   gsize pos = start;
   gboolean ok = TRUE;
@@ -726,35 +722,14 @@ select_sources (NtExperiment *exp, NtAttack *attack, NtNetwork *baseline,
                              : NULL;
   while (ok && count < exp->images_per_set && pos < n_test)
     {
-      int n = (int) MIN ((gsize) chunk, n_test - pos);
+      int n = (int) MIN ((gsize) chunk, n_test - pos), k;
       for (int i = 0; i < n; i++)
         idx[i] = pos + i;
-      if (!(ok = nt_dataset_get (exp->ds, NT_SPLIT_TEST, idx, n, images, lab,
-                                 error)))
+      if (!(ok = nt_threshold_search_correct (attack, baseline, exp->ds,
+                                              NT_SPLIT_TEST, idx, n,
+                                              exp->search, exp->resolution,
+                                              lab, thr, &k, error)))
         break;
-      be->ops->upload (be, x, 0, images, (gsize) n * sample);
-      be->ops->argmax (be, nt_network_forward (baseline, x, n, FALSE, 0), n,
-                       nt_network_n_outputs (baseline), pred);
-      if (!(ok = be->ops->sync (be, error)))
-        break;
-      /* keep the correctly classified ones, packed */
-      int k = 0;
-      for (int i = 0; i < n; i++)
-        if (pred[i] == lab[i])
-          {
-            memmove (images + (gsize) k * sample, images + (gsize) i * sample,
-                     sample * sizeof (float));
-            lab[k] = lab[i];
-            idx[k++] = idx[i];
-          }
-      if (k > 0)
-        {
-          be->ops->upload (be, x, 0, images, (gsize) k * sample);
-          if (!(ok = nt_threshold_search (attack, baseline, baseline, x, lab,
-                                          k, exp->search, exp->resolution,
-                                          thr, error)))
-            break;
-        }
       /* take the ones with a threshold, in stream order, up to the quota */
       gsize last_used = pos + n - 1;
       for (int i = 0; i < k && count < exp->images_per_set; i++)
@@ -773,9 +748,7 @@ select_sources (NtExperiment *exp, NtAttack *attack, NtNetwork *baseline,
     }
   if (progress)
     nt_progress_finish (progress, NULL);
-  g_free (images);
   g_free (lab);
-  g_free (pred);
   g_free (idx);
   g_free (thr);
   *count_out = count;

@@ -235,14 +235,14 @@ static const NtBuffer *
 relu_forward (NtLayer *l, NtBackend *be, const NtBuffer *x,
               gboolean x_is_external, int n, gboolean training, guint64 seed)
 {
-  gsize count = (gsize) n * nt_shape_size (l->in);
+  if (l->fused)
+    return x;  /* the conv2d before applied it */
+
   /* The cast is safe: a non-external input is a buffer the network owns. */
   NtBuffer *y = x_is_external ? l->y : (NtBuffer *) x;
 
-  if (l->fused)
-    return x;  /* the conv2d before applied it */
   g_return_val_if_fail (y != NULL, NULL);
-  be->ops->relu_forward (be, x, y, count);
+  be->ops->relu_forward (be, x, y, (gsize) n * nt_shape_size (l->in));
   return y;
 }
 

@@ -281,7 +281,6 @@ nt_network_add_relu (NtNetwork *net, GError **error)
                       : NULL;
   /* conv2d + relu run as one fused op when the backend has it */
   gboolean fuse = prev != NULL && prev->kind == NT_LAYER_CONV2D
-                  && !prev->fused_relu
                   && net->be->ops->conv2d_forward_bias != NULL
                   && net->be->ops->conv2d_backward_bias != NULL;
   if (!append_layer (net, l, error))

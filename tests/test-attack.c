@@ -664,6 +664,56 @@ START_TEST (test_trained_ramp)
            "%d\n", found, pgd_lower, both);
   ck_assert_int_ge (pgd_lower * 10, both * 9);
 
+  /* The runner's source selection, on an untrained network that gets
+   * some images wrong: the correctly classified ones (threshold not 0 in a
+   * search over all), in order, with the same thresholds. */
+  NtNetwork *fresh = NULL;
+  float tf[N_RAMP], ts[N_RAMP];
+  gsize sel[N_RAMP];
+  int sel_labels[N_RAMP], kept = -1, want = 0, right = 0;
+  /* the first initialisation that gets some, not all, images right */
+  for (guint64 seed = 1; seed <= 40 && (right == 0 || right == N_RAMP);
+       seed++)
+    {
+      nt_network_free (fresh);
+      fresh = ramp_cnn ("ramp-cnn", seed);
+      ck_assert (nt_threshold_search (fgsm, fresh, fresh, xb, labels, N_RAMP,
+                                      NT_THRESHOLD_LOG_GRID, 1e-3, tf,
+                                      &error));
+      right = 0;
+      for (int i = 0; i < N_RAMP; i++)
+        right += tf[i] != 0.0f;
+    }
+  for (int i = 0; i < N_RAMP; i++)
+    sel[i] = i;
+  ck_assert_msg (nt_threshold_search_correct (fgsm, fresh, ds, NT_SPLIT_TEST,
+                                              sel, N_RAMP,
+                                              NT_THRESHOLD_LOG_GRID, 1e-3,
+                                              sel_labels, ts, &kept, &error),
+                 "%s", error ? error->message : "");
+  for (int i = 0; i < N_RAMP; i++)
+    if (tf[i] != 0.0f)
+      {
+        ck_assert_int_lt (want, kept);
+        ck_assert_int_eq ((int) sel[want], i);
+        ck_assert_int_eq (sel_labels[want], labels[i]);
+        ck_assert_msg (ts[want] == tf[i], "image %d: threshold %g, in a "
+                       "search over all %g", i, (double) ts[want],
+                       (double) tf[i]);
+        want++;
+      }
+  ck_assert_int_eq (kept, want);
+  ck_assert_msg (kept > 0 && kept < N_RAMP, "the untrained network gets %d "
+                 "of %d right: the packing is not exercised", kept, N_RAMP);
+  /* more images than the network takes at once: refused */
+  ck_assert (!nt_threshold_search_correct (fgsm, small, ds, NT_SPLIT_TEST,
+                                           sel, 17, NT_THRESHOLD_LOG_GRID,
+                                           1e-3, sel_labels, ts, &kept,
+                                           &error));
+  ck_assert (error != NULL && kept == 0);
+  g_clear_error (&error);
+  nt_network_free (fresh);
+
   nt_network_free (small);
   nt_attack_free (fgsm);
   nt_attack_free (pgd);

@@ -130,50 +130,30 @@ typedef struct {
   double thr_sum, seconds;
 } SearchStats;
 
-/* (b1): select_sources of the runner on the first n_test test images. */
+/* (b1): the runner's source selection (nt_threshold_search_correct, as
+ * select_sources in nt-experiment.c calls it) on the first n_test test
+ * images. */
 static gboolean
-bench_search (NtBackend *be, NtDataset *ds, NtNetwork *net, NtAttack *attack,
-              int n_test, SearchStats *st, GError **error)
+bench_search (NtDataset *ds, NtNetwork *net, NtAttack *attack, int n_test,
+              SearchStats *st, GError **error)
 {
-  gsize sample = nt_dataset_sample_size (ds);
   int chunk = nt_network_max_batch (net);
-  float *images = g_new (float, (gsize) chunk * sample);
   float *thr = g_new (float, chunk);
-  int *lab = g_new (int, chunk), *pred = g_new (int, chunk);
+  int *lab = g_new (int, chunk);
   gsize *idx = g_new (gsize, chunk);
-  NtBuffer *x = nt_network_input_buffer (net);
-  gboolean ok = x != NULL;
+  gboolean ok = TRUE;
   double t0 = now ();
   memset (st, 0, sizeof *st);
   for (int pos = 0; ok && pos < n_test; pos += chunk)
     {
-      int n = MIN (chunk, n_test - pos);
+      int n = MIN (chunk, n_test - pos), k;
       for (int i = 0; i < n; i++)
         idx[i] = pos + i;
-      if (!(ok = nt_dataset_get (ds, NT_SPLIT_TEST, idx, n, images, lab,
-                                 error)))
+      if (!(ok = nt_threshold_search_correct (attack, net, ds, NT_SPLIT_TEST,
+                                              idx, n, NT_THRESHOLD_LOG_GRID,
+                                              1e-3, lab, thr, &k, error)))
         break;
-      be->ops->upload (be, x, 0, images, (gsize) n * sample);
-      be->ops->argmax (be, nt_network_forward (net, x, n, FALSE, 0), n,
-                       nt_network_n_outputs (net), pred);
-      if (!(ok = be->ops->sync (be, error)))
-        break;
-      int k = 0;
-      for (int i = 0; i < n; i++)
-        if (pred[i] == lab[i])
-          {
-            memmove (images + (gsize) k * sample, images + (gsize) i * sample,
-                     sample * sizeof (float));
-            lab[k++] = lab[i];
-          }
       st->tested += n;
-      if (k == 0)
-        continue;
-      be->ops->upload (be, x, 0, images, (gsize) k * sample);
-      if (!(ok = nt_threshold_search (attack, net, net, x, lab, k,
-                                      NT_THRESHOLD_LOG_GRID, 1e-3, thr,
-                                      error)))
-        break;
       st->searched += k;
       for (int i = 0; i < k; i++)
         {
@@ -183,10 +163,8 @@ bench_search (NtBackend *be, NtDataset *ds, NtNetwork *net, NtAttack *attack,
         }
     }
   st->seconds = now () - t0;
-  g_free (images);
   g_free (thr);
   g_free (lab);
-  g_free (pred);
   g_free (idx);
   return ok;
 }
@@ -417,7 +395,7 @@ main (int argc, char **argv)
           "models x %d eps ...\n", n_search, n_sweep, n_models, N_SWEEP_EPS);
   fflush (stdout);
   if (attack == NULL
-      || !bench_search (be, ds, net, attack, n_search, &ss, &error)
+      || !bench_search (ds, net, attack, n_search, &ss, &error)
       || !bench_sweep (be, ds, nets, n_models, attack, n_sweep, acc, &sweep_s,
                        &error))
     {
