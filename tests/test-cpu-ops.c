@@ -43,58 +43,12 @@ close_be (void)
   reg = NULL;
 }
 
-static void
-assert_synced (const char *what)
-{
-  GError *err = NULL;
-  gboolean ok = be->ops->sync (be, &err);
-  ck_assert_msg (ok, "%s: sync failed: %s", what,
-                 err != NULL ? err->message : "(no error set)");
-}
-
-/* A backend buffer of `count` elements, holding `src` when not NULL. */
-static NtBuffer *
-buf_new (const float *src, gsize count)
-{
-  GError *err = NULL;
-  NtBuffer *b = be->ops->alloc (be, count, &err);
-
-  ck_assert_msg (b != NULL, "alloc(%zu): %s", (size_t) count,
-                 err != NULL ? err->message : "?");
-  if (src != NULL)
-    be->ops->upload (be, b, 0, src, count);
-  return b;
-}
-
-/* A buffer filled with NaN, to prove an output is overwritten. */
-static NtBuffer *
-buf_nan (gsize count)
-{
-  NtBuffer *b = buf_new (NULL, count);
-  be->ops->fill (be, b, 0, count, NAN);
-  return b;
-}
-
-/* The contents of `b` (caller frees). */
-static float *
-buf_get (const NtBuffer *b, gsize count)
-{
-  GError *err = NULL;
-  float *out = g_new (float, MAX (count, 1));
-
-  ck_assert_msg (be->ops->download (be, b, 0, out, count, &err),
-                 "download: %s", err != NULL ? err->message : "?");
-  return out;
-}
-
-static float *
-rand_array (GRand *r, gsize count, double lo, double hi)
-{
-  float *a = g_new (float, MAX (count, 1));
-  for (gsize i = 0; i < count; i++)
-    a[i] = (float) g_rand_double_range (r, lo, hi);
-  return a;
-}
+/* nt-test-util's buffer helpers on this file's backend `be` */
+#define assert_synced(what) nt_test_assert_synced (be, what)
+#define buf_new(src, count) nt_test_buf (be, src, count)
+#define buf_nan(count) nt_test_buf_nan (be, count)
+#define buf_get(b, count) nt_test_buf_get (be, b, count)
+#define rand_array(r, count, lo, hi) nt_test_rand_array (r, count, lo, hi)
 
 /* Fails unless got ~ want within `tol` relative to the largest expected
  * magnitude (tol == 0: exact, NaN equal to NaN). */
