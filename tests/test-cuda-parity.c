@@ -145,6 +145,14 @@ pair_free (Pair p)
   gpu->ops->free (gpu, p.g);
 }
 
+/* The buffer of `p` on backend b (0: cpu, 1: cuda), for the loops that run
+ * the same ops on both. */
+static NtBuffer *
+side (Pair p, int b)
+{
+  return b ? p.g : p.c;
+}
+
 /* ---- memory ----------------------------------------------------------- */
 
 START_TEST (test_memory)
@@ -325,10 +333,8 @@ conv_case (GRand *r, const ConvCase *cc)
   for (int b = 0; b < 2; b++)
     {
       NtBackend *be = b ? gpu : cpu;
-      Pair *ps[] = { &px, &pw, &pdy, &py, &pdx, &pdw };
-      NtBuffer *bx = b ? ps[0]->g : ps[0]->c, *bw = b ? ps[1]->g : ps[1]->c;
-      NtBuffer *bdy = b ? ps[2]->g : ps[2]->c, *by = b ? ps[3]->g : ps[3]->c;
-      NtBuffer *bdx = b ? ps[4]->g : ps[4]->c, *bdw = b ? ps[5]->g : ps[5]->c;
+      NtBuffer *bx = side (px, b), *bw = side (pw, b), *bdy = side (pdy, b);
+      NtBuffer *by = side (py, b), *bdx = side (pdx, b), *bdw = side (pdw, b);
 
       be->ops->conv2d_forward (be, bx, xd, bw, cc->k, &win, by);
       be->ops->conv2d_backward_data (be, bdy, bw, xd, cc->k, &win, bdx);
@@ -346,12 +352,9 @@ conv_case (GRand *r, const ConvCase *cc)
   g_free (part);
 
   g_free (what);
-  pair_free (px);
-  pair_free (pw);
-  pair_free (pdy);
-  pair_free (py);
-  pair_free (pdx);
-  pair_free (pdw);
+  Pair all[] = { px, pw, pdy, py, pdx, pdw };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    pair_free (all[i]);
   g_free (x);
   g_free (w);
   g_free (dy);
@@ -454,10 +457,9 @@ START_TEST (test_maxpool)
         expect_same (py.c, py.g, ny, EXACT, what);
         expect_same (pdx.c, pdx.g, nx, EXACT, what);
         g_free (what);
-        pair_free (px);
-        pair_free (pdy);
-        pair_free (py);
-        pair_free (pdx);
+        Pair all[] = { px, pdy, py, pdx };
+        for (guint k = 0; k < G_N_ELEMENTS (all); k++)
+          pair_free (all[k]);
         g_free (x);
         g_free (dy);
       }
@@ -520,24 +522,21 @@ START_TEST (test_relu)
   for (int b = 0; b < 2; b++)
     {
       NtBackend *be = b ? gpu : cpu;
-      be->ops->relu_forward (be, b ? px.g : px.c, b ? py.g : py.c, count);
-      be->ops->relu_backward (be, b ? py.g : py.c, b ? pdy.g : pdy.c,
-                              b ? pdx.g : pdx.c, count);
-      be->ops->relu_forward (be, b ? pin.g : pin.c, b ? pin.g : pin.c,
-                             count);
-      be->ops->relu_backward (be, b ? py.g : py.c, b ? pdy.g : pdy.c,
-                              b ? pdy.g : pdy.c, count);
+      be->ops->relu_forward (be, side (px, b), side (py, b), count);
+      be->ops->relu_backward (be, side (py, b), side (pdy, b), side (pdx, b),
+                              count);
+      be->ops->relu_forward (be, side (pin, b), side (pin, b), count);
+      be->ops->relu_backward (be, side (py, b), side (pdy, b), side (pdy, b),
+                              count);
     }
   nt_test_assert_synced (gpu, "relu");
   expect_same (py.c, py.g, count, EXACT, "relu_forward");
   expect_same (pdx.c, pdx.g, count, EXACT, "relu_backward");
   expect_same (pin.c, pin.g, count, EXACT, "relu_forward in place");
   expect_same (pdy.c, pdy.g, count, EXACT, "relu_backward in place");
-  pair_free (px);
-  pair_free (pdy);
-  pair_free (py);
-  pair_free (pdx);
-  pair_free (pin);
+  Pair all[] = { px, pdy, py, pdx, pin };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    pair_free (all[i]);
   g_free (x);
   g_free (dy);
   g_rand_free (r);
@@ -568,16 +567,13 @@ START_TEST (test_dropout)
         for (int b = 0; b < 2; b++)
           {
             NtBackend *be = b ? gpu : cpu;
-            be->ops->dropout_forward (be, b ? px.g : px.c, b ? py.g : py.c,
-                                      b ? pm.g : pm.c, count, rates[ri],
-                                      seed);
-            be->ops->dropout_backward (be, b ? pdy.g : pdy.c,
-                                       b ? pm.g : pm.c, b ? pdx.g : pdx.c,
-                                       count);
+            be->ops->dropout_forward (be, side (px, b), side (py, b),
+                                      side (pm, b), count, rates[ri], seed);
+            be->ops->dropout_backward (be, side (pdy, b), side (pm, b),
+                                       side (pdx, b), count);
             /* in place (x == y) */
-            be->ops->dropout_forward (be, b ? pin.g : pin.c,
-                                      b ? pin.g : pin.c, b ? pm2.g : pm2.c,
-                                      count, rates[ri], seed);
+            be->ops->dropout_forward (be, side (pin, b), side (pin, b),
+                                      side (pm2, b), count, rates[ri], seed);
           }
         nt_test_assert_synced (gpu, "dropout");
         expect_same (pm.c, pm.g, count, EXACT, "dropout mask");
@@ -585,13 +581,9 @@ START_TEST (test_dropout)
         expect_same (pdx.c, pdx.g, count, EXACT, "dropout_backward");
         expect_same (pin.c, pin.g, count, EXACT, "dropout in place");
         expect_same (pm2.c, pm2.g, count, EXACT, "dropout mask in place");
-        pair_free (px);
-        pair_free (pdy);
-        pair_free (py);
-        pair_free (pm);
-        pair_free (pdx);
-        pair_free (pin);
-        pair_free (pm2);
+        Pair all[] = { px, pdy, py, pm, pdx, pin, pm2 };
+        for (guint k = 0; k < G_N_ELEMENTS (all); k++)
+          pair_free (all[k]);
         g_free (x);
         g_free (dy);
       }
@@ -790,19 +782,17 @@ START_TEST (test_attack_helpers)
   for (int b = 0; b < 2; b++)
     {
       NtBackend *be = b ? gpu : cpu;
-#define B(p) (b ? (p).g : (p).c)
-      be->ops->sign (be, B (px), B (ps), count);
-      be->ops->sign (be, B (pin), B (pin), count);
-      be->ops->scale_add (be, B (py), 0.3f, B (px), -1.7f, count);
-      be->ops->scale_add (be, B (py0), 0.3f, B (px), 0.0f, count);
-      be->ops->clip (be, B (pc), 0.0f, 1.0f, count);
-      be->ops->perturb (be, B (px), B (pd), eps, rows, cols, 0.0f, 1.0f,
-                        B (pout));
+      be->ops->sign (be, side (px, b), side (ps, b), count);
+      be->ops->sign (be, side (pin, b), side (pin, b), count);
+      be->ops->scale_add (be, side (py, b), 0.3f, side (px, b), -1.7f, count);
+      be->ops->scale_add (be, side (py0, b), 0.3f, side (px, b), 0.0f, count);
+      be->ops->clip (be, side (pc, b), 0.0f, 1.0f, count);
+      be->ops->perturb (be, side (px, b), side (pd, b), eps, rows, cols, 0.0f,
+                        1.0f, side (pout, b));
       /* FGSM's use: a sign direction */
-      be->ops->sign (be, B (pd), B (psg), count);
-      be->ops->perturb (be, B (px), B (psg), eps, rows, cols, 0.0f, 1.0f,
-                        B (pout2));
-#undef B
+      be->ops->sign (be, side (pd, b), side (psg, b), count);
+      be->ops->perturb (be, side (px, b), side (psg, b), eps, rows, cols,
+                        0.0f, 1.0f, side (pout2, b));
     }
   nt_test_assert_synced (gpu, "attack helpers");
   expect_same (ps.c, ps.g, count, EXACT, "sign");
