@@ -684,6 +684,34 @@ check_pool (GRand *r, NtDims xd, NtWindow win)
   be->ops->free (be, bdx);
 }
 
+/* A max pooling worked by hand: forward of x and backward of dy must give
+ * y_want and dx_want exactly; `what` names the case in the messages. */
+static void
+check_pool_hand (NtDims xd, NtWindow win, const float *x, const float *dy,
+                 const float *y_want, const float *dx_want, const char *what)
+{
+  gsize nx = (gsize) xd.n * xd.c * xd.h * xd.w;
+  gsize ny = (gsize) xd.n * xd.c * nt_window_out_h (&win, xd.h)
+             * nt_window_out_w (&win, xd.w);
+  NtBuffer *bx = buf_new (x, nx), *bdy = buf_new (dy, ny);
+  NtBuffer *by = buf_nan (ny), *bdx = buf_nan (nx);
+  char *w2;
+
+  be->ops->maxpool_forward (be, bx, xd, &win, by);
+  be->ops->maxpool_backward (be, bx, bdy, xd, &win, bdx);
+  assert_synced (what);
+  w2 = g_strconcat (what, " forward", NULL);
+  expect_buf (by, y_want, ny, 0.0, w2);
+  g_free (w2);
+  w2 = g_strconcat (what, " backward", NULL);
+  expect_buf (bdx, dx_want, nx, 0.0, w2);
+  g_free (w2);
+  be->ops->free (be, bx);
+  be->ops->free (be, bdy);
+  be->ops->free (be, by);
+  be->ops->free (be, bdx);
+}
+
 START_TEST (test_maxpool)
 {
   GRand *r = g_rand_new_with_seed (51);
@@ -700,19 +728,9 @@ START_TEST (test_maxpool)
   {
     const float x[4] = { 1, 3, 3, 2 }, dy[3] = { 1, 10, 100 };
     const float y_want[3] = { 3, 3, 3 }, dx_want[4] = { 0, 11, 100, 0 };
-    NtWindow win = window (1, 2, 1, 1, 0, 0, 0, 0);
-    NtBuffer *bx = buf_new (x, 4), *bdy = buf_new (dy, 3);
-    NtBuffer *by = buf_nan (3), *bdx = buf_nan (4);
 
-    be->ops->maxpool_forward (be, bx, dims (1, 1, 1, 4), &win, by);
-    be->ops->maxpool_backward (be, bx, bdy, dims (1, 1, 1, 4), &win, bdx);
-    assert_synced ("hand maxpool");
-    expect_buf (by, y_want, 3, 0.0, "hand maxpool forward");
-    expect_buf (bdx, dx_want, 4, 0.0, "hand maxpool backward");
-    be->ops->free (be, bx);
-    be->ops->free (be, bdy);
-    be->ops->free (be, by);
-    be->ops->free (be, bdx);
+    check_pool_hand (dims (1, 1, 1, 4), window (1, 2, 1, 1, 0, 0, 0, 0), x,
+                     dy, y_want, dx_want, "hand maxpool");
   }
   /* 2x2 windows with ties (the paper's pooling, which has its own code
    * path): the first maximum in row-then-column order takes dy. Listed
@@ -731,25 +749,14 @@ START_TEST (test_maxpool)
     static const int order[16] = { 0, 1, 4, 5, 2, 3, 6, 7,
                                    8, 9, 12, 13, 10, 11, 14, 15 };
     float x2[16], dx2[16];
-    NtWindow win = window (2, 2, 2, 2, 0, 0, 0, 0);
 
     for (int i = 0; i < 16; i++)
       {
         x2[order[i]] = x[i];
         dx2[order[i]] = dx_want[i];
       }
-    NtBuffer *bx = buf_new (x2, 16), *bdy = buf_new (dy, 4);
-    NtBuffer *by = buf_nan (4), *bdx = buf_nan (16);
-
-    be->ops->maxpool_forward (be, bx, dims (1, 1, 4, 4), &win, by);
-    be->ops->maxpool_backward (be, bx, bdy, dims (1, 1, 4, 4), &win, bdx);
-    assert_synced ("2x2 ties");
-    expect_buf (by, y_want, 4, 0.0, "2x2 ties forward");
-    expect_buf (bdx, dx2, 16, 0.0, "2x2 ties backward");
-    be->ops->free (be, bx);
-    be->ops->free (be, bdy);
-    be->ops->free (be, by);
-    be->ops->free (be, bdx);
+    check_pool_hand (dims (1, 1, 4, 4), window (2, 2, 2, 2, 0, 0, 0, 0), x2,
+                     dy, y_want, dx2, "2x2 ties");
   }
   g_rand_free (r);
   close_be ();
