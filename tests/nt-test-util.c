@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdlib.h>
 
 const char *
@@ -51,6 +52,57 @@ nt_test_backend (NtRegistry *registry, const char *selection)
   if (be == NULL)
     ck_abort_msg ("cannot open backend '%s': %s", selection, error->message);
   return be;
+}
+
+void
+nt_test_assert_synced (NtBackend *be, const char *what)
+{
+  GError *err = NULL;
+  gboolean ok = be->ops->sync (be, &err);
+  ck_assert_msg (ok, "%s (%s): sync failed: %s", what, nt_backend_name (be),
+                 err != NULL ? err->message : "(no error set)");
+}
+
+NtBuffer *
+nt_test_buf (NtBackend *be, const float *src, gsize count)
+{
+  GError *err = NULL;
+  NtBuffer *b = be->ops->alloc (be, count, &err);
+
+  ck_assert_msg (b != NULL, "alloc(%zu) on %s: %s", (size_t) count,
+                 nt_backend_name (be), err != NULL ? err->message : "?");
+  if (src != NULL)
+    be->ops->upload (be, b, 0, src, count);
+  return b;
+}
+
+NtBuffer *
+nt_test_buf_nan (NtBackend *be, gsize count)
+{
+  NtBuffer *b = nt_test_buf (be, NULL, count);
+  be->ops->fill (be, b, 0, count, NAN);
+  return b;
+}
+
+float *
+nt_test_buf_get (NtBackend *be, const NtBuffer *b, gsize count)
+{
+  GError *err = NULL;
+  float *out = g_new (float, MAX (count, 1));
+
+  ck_assert_msg (be->ops->download (be, b, 0, out, count, &err),
+                 "download on %s: %s", nt_backend_name (be),
+                 err != NULL ? err->message : "?");
+  return out;
+}
+
+float *
+nt_test_rand_array (GRand *r, gsize count, double lo, double hi)
+{
+  float *a = g_new (float, MAX (count, 1));
+  for (gsize i = 0; i < count; i++)
+    a[i] = (float) g_rand_double_range (r, lo, hi);
+  return a;
 }
 
 char *

@@ -43,58 +43,12 @@ close_be (void)
   reg = NULL;
 }
 
-static void
-assert_synced (const char *what)
-{
-  GError *err = NULL;
-  gboolean ok = be->ops->sync (be, &err);
-  ck_assert_msg (ok, "%s: sync failed: %s", what,
-                 err != NULL ? err->message : "(no error set)");
-}
-
-/* A backend buffer of `count` elements, holding `src` when not NULL. */
-static NtBuffer *
-buf_new (const float *src, gsize count)
-{
-  GError *err = NULL;
-  NtBuffer *b = be->ops->alloc (be, count, &err);
-
-  ck_assert_msg (b != NULL, "alloc(%zu): %s", (size_t) count,
-                 err != NULL ? err->message : "?");
-  if (src != NULL)
-    be->ops->upload (be, b, 0, src, count);
-  return b;
-}
-
-/* A buffer filled with NaN, to prove an output is overwritten. */
-static NtBuffer *
-buf_nan (gsize count)
-{
-  NtBuffer *b = buf_new (NULL, count);
-  be->ops->fill (be, b, 0, count, NAN);
-  return b;
-}
-
-/* The contents of `b` (caller frees). */
-static float *
-buf_get (const NtBuffer *b, gsize count)
-{
-  GError *err = NULL;
-  float *out = g_new (float, MAX (count, 1));
-
-  ck_assert_msg (be->ops->download (be, b, 0, out, count, &err),
-                 "download: %s", err != NULL ? err->message : "?");
-  return out;
-}
-
-static float *
-rand_array (GRand *r, gsize count, double lo, double hi)
-{
-  float *a = g_new (float, MAX (count, 1));
-  for (gsize i = 0; i < count; i++)
-    a[i] = (float) g_rand_double_range (r, lo, hi);
-  return a;
-}
+/* nt-test-util's buffer helpers on this file's backend `be` */
+#define assert_synced(what) nt_test_assert_synced (be, what)
+#define buf_new(src, count) nt_test_buf (be, src, count)
+#define buf_nan(count) nt_test_buf_nan (be, count)
+#define buf_get(b, count) nt_test_buf_get (be, b, count)
+#define rand_array(r, count, lo, hi) nt_test_rand_array (r, count, lo, hi)
 
 /* Fails unless got ~ want within `tol` relative to the largest expected
  * magnitude (tol == 0: exact, NaN equal to NaN). */
@@ -270,10 +224,13 @@ END_TEST
 /* The fused convolutions (conv2d_forward_bias, conv2d_backward_bias), with
  * and without ReLU, against the reference ops composed by hand: y = act(conv
  * + b); g = dy masked by y > 0; db = sum g; dw, dx from g. x, w, dy are the
- * host arrays of check_conv. */
+ * host arrays of check_conv and y0, dx0, dw0 its references (conv(x, w) and
+ * the gradients from dy): without ReLU g = dy, so only the bias is added;
+ * with ReLU the backward references are computed again from the mask. */
 static void
 check_conv_fused (GRand *r, NtDims xd, int k, NtWindow win, const float *x,
-                  const float *w, const float *dy, const char *what)
+                  const float *w, const float *dy, const float *y0,
+                  const float *dx0, const float *dw0, const char *what)
 {
   int p = nt_window_out_h (&win, xd.h) * nt_window_out_w (&win, xd.w);
   gsize nx = (gsize) xd.n * xd.c * xd.h * xd.w;
@@ -281,7 +238,7 @@ check_conv_fused (GRand *r, NtDims xd, int k, NtWindow win, const float *x,
   float *b = rand_array (r, k, -0.5, 0.5);
   float *y = g_new (float, ny), *g = g_new (float, ny);
   float *dx = g_new (float, nx), *dw = g_new (float, nw);
-  float *db = g_new0 (float, k);
+  float *db = g_new0 (float, k), *sevens = g_new (float, nx);
   NtBuffer *bx = buf_new (x, nx), *bw = buf_new (w, nw);
   NtBuffer *bdy = buf_new (dy, ny), *bb = buf_new (b, k);
   NtBuffer *by = buf_nan (ny), *bdx = buf_nan (nx), *bdw = buf_nan (nw);
@@ -289,23 +246,32 @@ check_conv_fused (GRand *r, NtDims xd, int k, NtWindow win, const float *x,
 
   ck_assert (be->ops->conv2d_forward_bias != NULL
              && be->ops->conv2d_backward_bias != NULL);
+  for (gsize i = 0; i < ny; i++)
+    y[i] = y0[i] + b[(i / p) % k];
+  for (gsize i = 0; i < nx; i++)
+    sevens[i] = 7.0f;
   for (int relu = 0; relu < 2; relu++)
     {
       char *w2 = g_strdup_printf ("%s fused relu=%d", what, relu);
+      const float *gy = dy, *dx_want = dx0, *dw_want = dw0;
 
-      nt_ref_conv2d_forward (x, xd, w, k, &win, y);
-      for (gsize i = 0; i < ny; i++)
+      if (relu)
         {
-          y[i] += b[(i / p) % k];
-          if (relu && y[i] < 0.0f)
-            y[i] = 0.0f;
-          g[i] = relu && !(y[i] > 0.0f) ? 0.0f : dy[i];
+          for (gsize i = 0; i < ny; i++)
+            {
+              if (y[i] < 0.0f)
+                y[i] = 0.0f;
+              g[i] = !(y[i] > 0.0f) ? 0.0f : dy[i];
+            }
+          nt_ref_conv2d_backward_data (g, w, xd, k, &win, dx);
+          nt_ref_conv2d_backward_filter (x, g, xd, k, &win, dw);
+          gy = g;
+          dx_want = dx;
+          dw_want = dw;
         }
       memset (db, 0, k * sizeof (float));
       for (gsize i = 0; i < ny; i++)
-        db[(i / p) % k] += g[i];
-      nt_ref_conv2d_backward_data (g, w, xd, k, &win, dx);
-      nt_ref_conv2d_backward_filter (x, g, xd, k, &win, dw);
+        db[(i / p) % k] += gy[i];
 
       be->ops->conv2d_forward_bias (be, bx, xd, bw, bb, k, &win, relu, by);
       /* y as the forward left it: the backward masks with it */
@@ -314,17 +280,15 @@ check_conv_fused (GRand *r, NtDims xd, int k, NtWindow win, const float *x,
       assert_synced (w2);
       expect_buf (by, y, ny, TOL, w2);
       expect_buf (bdb, db, k, TOL, w2);
-      expect_buf (bdw, dw, nw, TOL, w2);
-      expect_buf (bdx, dx, nx, TOL, w2);
+      expect_buf (bdw, dw_want, nw, TOL, w2);
+      expect_buf (bdx, dx_want, nx, TOL, w2);
       /* without dx: the same filter and bias gradients, dx untouched */
       be->ops->fill (be, bdx, 0, nx, 7.0f);
       be->ops->conv2d_backward_bias (be, bx, by, bdy, bw, xd, k, &win, relu,
                                      bdw, bdb, NULL);
-      expect_buf (bdw, dw, nw, TOL, w2);
+      expect_buf (bdw, dw_want, nw, TOL, w2);
       expect_buf (bdb, db, k, TOL, w2);
-      for (gsize i = 0; i < nx; i++)
-        dx[i] = 7.0f;
-      expect_buf (bdx, dx, nx, 0.0, w2);
+      expect_buf (bdx, sevens, nx, 0.0, w2);
       g_free (w2);
     }
   g_free (b);
@@ -333,6 +297,7 @@ check_conv_fused (GRand *r, NtDims xd, int k, NtWindow win, const float *x,
   g_free (dx);
   g_free (dw);
   g_free (db);
+  g_free (sevens);
   be->ops->free (be, bx);
   be->ops->free (be, bw);
   be->ops->free (be, bdy);
@@ -344,7 +309,8 @@ check_conv_fused (GRand *r, NtDims xd, int k, NtWindow win, const float *x,
 }
 
 /* Runs the three convolution ops on random data and compares them with the
- * reference (and the fused ops, check_conv_fused); also checks the adjoint identities
+ * reference (and the fused ops: check_conv_fused); also checks the adjoint
+ * identities
  *   <conv(x, w), dy> = <x, dx> = <w, dw>
  * on the backend's own outputs. */
 static void
@@ -359,7 +325,8 @@ check_conv (GRand *r, NtDims xd, int k, NtWindow win, const char *label)
   float *y = g_new (float, ny), *dx = g_new (float, nx);
   float *dw = g_new (float, nw);
   float *gy, *gdx, *gdw;
-  NtBuffer *bx = buf_new (x, nx), *bw = buf_new (w, nw), *bdy = buf_new (dy, ny);
+  NtBuffer *bx = buf_new (x, nx), *bw = buf_new (w, nw);
+  NtBuffer *bdy = buf_new (dy, ny);
   NtBuffer *by = buf_nan (ny), *bdx = buf_nan (nx), *bdw = buf_nan (nw);
   double s_y, s_x, s_w, mag = 0.0;
   char *what = g_strdup_printf ("%s: conv n=%d c=%d h=%d w=%d k=%d kernel "
@@ -402,7 +369,7 @@ check_conv (GRand *r, NtDims xd, int k, NtWindow win, const char *label)
                  && fabs (s_y - s_w) <= TOL * MAX (mag, 1.0),
                  "%s: adjoint identity broken: <y,dy>=%g <x,dx>=%g <w,dw>=%g",
                  what, s_y, s_x, s_w);
-  check_conv_fused (r, xd, k, win, x, w, dy, what);
+  check_conv_fused (r, xd, k, win, x, w, dy, y, dx, dw, what);
 
   g_free (what);
   g_free (x);
@@ -717,6 +684,34 @@ check_pool (GRand *r, NtDims xd, NtWindow win)
   be->ops->free (be, bdx);
 }
 
+/* A max pooling worked by hand: forward of x and backward of dy must give
+ * y_want and dx_want exactly; `what` names the case in the messages. */
+static void
+check_pool_hand (NtDims xd, NtWindow win, const float *x, const float *dy,
+                 const float *y_want, const float *dx_want, const char *what)
+{
+  gsize nx = (gsize) xd.n * xd.c * xd.h * xd.w;
+  gsize ny = (gsize) xd.n * xd.c * nt_window_out_h (&win, xd.h)
+             * nt_window_out_w (&win, xd.w);
+  NtBuffer *bx = buf_new (x, nx), *bdy = buf_new (dy, ny);
+  NtBuffer *by = buf_nan (ny), *bdx = buf_nan (nx);
+  char *w2;
+
+  be->ops->maxpool_forward (be, bx, xd, &win, by);
+  be->ops->maxpool_backward (be, bx, bdy, xd, &win, bdx);
+  assert_synced (what);
+  w2 = g_strconcat (what, " forward", NULL);
+  expect_buf (by, y_want, ny, 0.0, w2);
+  g_free (w2);
+  w2 = g_strconcat (what, " backward", NULL);
+  expect_buf (bdx, dx_want, nx, 0.0, w2);
+  g_free (w2);
+  be->ops->free (be, bx);
+  be->ops->free (be, bdy);
+  be->ops->free (be, by);
+  be->ops->free (be, bdx);
+}
+
 START_TEST (test_maxpool)
 {
   GRand *r = g_rand_new_with_seed (51);
@@ -733,19 +728,9 @@ START_TEST (test_maxpool)
   {
     const float x[4] = { 1, 3, 3, 2 }, dy[3] = { 1, 10, 100 };
     const float y_want[3] = { 3, 3, 3 }, dx_want[4] = { 0, 11, 100, 0 };
-    NtWindow win = window (1, 2, 1, 1, 0, 0, 0, 0);
-    NtBuffer *bx = buf_new (x, 4), *bdy = buf_new (dy, 3);
-    NtBuffer *by = buf_nan (3), *bdx = buf_nan (4);
 
-    be->ops->maxpool_forward (be, bx, dims (1, 1, 1, 4), &win, by);
-    be->ops->maxpool_backward (be, bx, bdy, dims (1, 1, 1, 4), &win, bdx);
-    assert_synced ("hand maxpool");
-    expect_buf (by, y_want, 3, 0.0, "hand maxpool forward");
-    expect_buf (bdx, dx_want, 4, 0.0, "hand maxpool backward");
-    be->ops->free (be, bx);
-    be->ops->free (be, bdy);
-    be->ops->free (be, by);
-    be->ops->free (be, bdx);
+    check_pool_hand (dims (1, 1, 1, 4), window (1, 2, 1, 1, 0, 0, 0, 0), x,
+                     dy, y_want, dx_want, "hand maxpool");
   }
   /* 2x2 windows with ties (the paper's pooling, which has its own code
    * path): the first maximum in row-then-column order takes dy. Listed
@@ -764,25 +749,14 @@ START_TEST (test_maxpool)
     static const int order[16] = { 0, 1, 4, 5, 2, 3, 6, 7,
                                    8, 9, 12, 13, 10, 11, 14, 15 };
     float x2[16], dx2[16];
-    NtWindow win = window (2, 2, 2, 2, 0, 0, 0, 0);
 
     for (int i = 0; i < 16; i++)
       {
         x2[order[i]] = x[i];
         dx2[order[i]] = dx_want[i];
       }
-    NtBuffer *bx = buf_new (x2, 16), *bdy = buf_new (dy, 4);
-    NtBuffer *by = buf_nan (4), *bdx = buf_nan (16);
-
-    be->ops->maxpool_forward (be, bx, dims (1, 1, 4, 4), &win, by);
-    be->ops->maxpool_backward (be, bx, bdy, dims (1, 1, 4, 4), &win, bdx);
-    assert_synced ("2x2 ties");
-    expect_buf (by, y_want, 4, 0.0, "2x2 ties forward");
-    expect_buf (bdx, dx2, 16, 0.0, "2x2 ties backward");
-    be->ops->free (be, bx);
-    be->ops->free (be, bdy);
-    be->ops->free (be, by);
-    be->ops->free (be, bdx);
+    check_pool_hand (dims (1, 1, 4, 4), window (2, 2, 2, 2, 0, 0, 0, 0), x2,
+                     dy, y_want, dx2, "2x2 ties");
   }
   g_rand_free (r);
   close_be ();

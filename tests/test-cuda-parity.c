@@ -69,60 +69,6 @@ teardown (void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void
-assert_synced (NtBackend *be, const char *what)
-{
-  GError *err = NULL;
-  gboolean ok = be->ops->sync (be, &err);
-  ck_assert_msg (ok, "%s (%s): sync failed: %s", what, nt_backend_name (be),
-                 err != NULL ? err->message : "(no error set)");
-}
-
-/* A buffer of `count` elements on `be`, holding `src` when not NULL. */
-static NtBuffer *
-bnew (NtBackend *be, const float *src, gsize count)
-{
-  GError *err = NULL;
-  NtBuffer *b = be->ops->alloc (be, count, &err);
-
-  ck_assert_msg (b != NULL, "alloc(%zu) on %s: %s", (size_t) count,
-                 nt_backend_name (be), err != NULL ? err->message : "?");
-  if (src != NULL)
-    be->ops->upload (be, b, 0, src, count);
-  return b;
-}
-
-/* A buffer filled with NaN, to prove that an output is overwritten. */
-static NtBuffer *
-bnan (NtBackend *be, gsize count)
-{
-  NtBuffer *b = bnew (be, NULL, count);
-  be->ops->fill (be, b, 0, count, NAN);
-  return b;
-}
-
-/* The contents of `b` (caller frees). */
-static float *
-bget (NtBackend *be, const NtBuffer *b, gsize count)
-{
-  GError *err = NULL;
-  float *out = g_new (float, MAX (count, 1));
-
-  ck_assert_msg (be->ops->download (be, b, 0, out, count, &err),
-                 "download on %s: %s", nt_backend_name (be),
-                 err != NULL ? err->message : "?");
-  return out;
-}
-
-static float *
-rand_array (GRand *r, gsize count, double lo, double hi)
-{
-  float *a = g_new (float, MAX (count, 1));
-  for (gsize i = 0; i < count; i++)
-    a[i] = (float) g_rand_double_range (r, lo, hi);
-  return a;
-}
-
 /* Small integers in [0, levels): many ties. */
 static float *
 rand_levels (GRand *r, gsize count, int levels)
@@ -166,8 +112,8 @@ static void
 expect_same (const NtBuffer *c, const NtBuffer *g, gsize count, double rel,
              double abs_tol, const char *what)
 {
-  float *want = bget (cpu, c, count);
-  float *got = bget (gpu, g, count);
+  float *want = nt_test_buf_get (cpu, c, count);
+  float *got = nt_test_buf_get (gpu, g, count);
   expect_close (got, want, count, rel, abs_tol, what);
   g_free (want);
   g_free (got);
@@ -181,14 +127,14 @@ typedef struct {
 static Pair
 pair_new (const float *src, gsize count)
 {
-  Pair p = { bnew (cpu, src, count), bnew (gpu, src, count) };
+  Pair p = { nt_test_buf (cpu, src, count), nt_test_buf (gpu, src, count) };
   return p;
 }
 
 static Pair
 pair_nan (gsize count)
 {
-  Pair p = { bnan (cpu, count), bnan (gpu, count) };
+  Pair p = { nt_test_buf_nan (cpu, count), nt_test_buf_nan (gpu, count) };
   return p;
 }
 
@@ -197,6 +143,14 @@ pair_free (Pair p)
 {
   cpu->ops->free (cpu, p.c);
   gpu->ops->free (gpu, p.g);
+}
+
+/* The buffer of `p` on backend b (0: cpu, 1: cuda), for the loops that run
+ * the same ops on both. */
+static NtBuffer *
+side (Pair p, int b)
+{
+  return b ? p.g : p.c;
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -209,14 +163,14 @@ START_TEST (test_memory)
 
   for (int i = 0; i < 10; i++)
     src[i] = (float) i + 0.5f;
-  a = bnew (gpu, src, 10);
-  b = bnew (gpu, NULL, 10);
+  a = nt_test_buf (gpu, src, 10);
+  b = nt_test_buf (gpu, NULL, 10);
   gpu->ops->fill (gpu, b, 0, 10, -1.0f);
   gpu->ops->fill (gpu, b, 2, 3, 7.0f);
   gpu->ops->copy (gpu, b, 6, a, 1, 4);     /* b[6..9] = a[1..4] */
   gpu->ops->copy (gpu, a, 0, a, 5, 5);     /* same buffer, disjoint */
   gpu->ops->upload (gpu, a, 8, src, 2);    /* a[8..9] = 0.5, 1.5 */
-  assert_synced (gpu, "memory ops");
+  nt_test_assert_synced (gpu, "memory ops");
 
   ck_assert (gpu->ops->download (gpu, b, 0, out, 10, &err));
   {
@@ -244,10 +198,10 @@ START_TEST (test_memory)
   ck_assert (g_error_matches (err, NT_BACKEND_ERROR,
                               NT_BACKEND_ERROR_INVALID));
   g_clear_error (&err);
-  assert_synced (gpu, "after refused download");
+  nt_test_assert_synced (gpu, "after refused download");
 
   /* Empty buffers are fine; absurd ones fail with OUT_OF_MEMORY. */
-  z = bnew (gpu, NULL, 0);
+  z = nt_test_buf (gpu, NULL, 0);
   gpu->ops->fill (gpu, z, 0, 0, 1.0f);
   ck_assert (gpu->ops->download (gpu, z, 0, out, 0, &err));
   gpu->ops->free (gpu, z);
@@ -259,12 +213,12 @@ START_TEST (test_memory)
   ck_assert (g_error_matches (err, NT_BACKEND_ERROR,
                               NT_BACKEND_ERROR_OUT_OF_MEMORY));
   g_clear_error (&err);
-  assert_synced (gpu, "after refused allocations");
+  nt_test_assert_synced (gpu, "after refused allocations");
 
   gpu->ops->free (gpu, a);
   gpu->ops->free (gpu, b);
   gpu->ops->free (gpu, NULL);
-  assert_synced (gpu, "memory end");
+  nt_test_assert_synced (gpu, "memory end");
 }
 END_TEST
 
@@ -274,14 +228,14 @@ START_TEST (test_memory_large)
 {
   const gsize count = 3 * 1024 * 1024 + 17;   /* 12 MiB + a tail */
   GRand *r = g_rand_new_with_seed (3);
-  float *src = rand_array (r, count, -1, 1);
+  float *src = nt_test_rand_array (r, count, -1, 1);
   float *copy = g_memdup2 (src, count * sizeof (float));
-  NtBuffer *b = bnew (gpu, NULL, count + 5);
+  NtBuffer *b = nt_test_buf (gpu, NULL, count + 5);
 
   gpu->ops->fill (gpu, b, 0, 5, 2.0f);
   gpu->ops->upload (gpu, b, 5, src, count);
   memset (src, 0, count * sizeof (float));   /* the caller's to reuse */
-  float *got = bget (gpu, b, count + 5);
+  float *got = nt_test_buf_get (gpu, b, count + 5);
   for (int i = 0; i < 5; i++)
     ck_assert (got[i] == 2.0f);
   expect_close (got + 5, copy, count, EXACT, "large upload");
@@ -299,9 +253,9 @@ static void
 gemm_case (GRand *r, gboolean ta, gboolean tb, int m, int n, int k,
            float alpha, float beta)
 {
-  float *a = rand_array (r, (gsize) m * k, -1, 1);
-  float *b = rand_array (r, (gsize) k * n, -1, 1);
-  float *c0 = rand_array (r, (gsize) m * n, -1, 1);
+  float *a = nt_test_rand_array (r, (gsize) m * k, -1, 1);
+  float *b = nt_test_rand_array (r, (gsize) k * n, -1, 1);
+  float *c0 = nt_test_rand_array (r, (gsize) m * n, -1, 1);
   Pair pa = pair_new (a, (gsize) m * k), pb = pair_new (b, (gsize) k * n);
   Pair pc = beta == 0.0f ? pair_nan ((gsize) m * n)
                          : pair_new (c0, (gsize) m * n);
@@ -310,7 +264,7 @@ gemm_case (GRand *r, gboolean ta, gboolean tb, int m, int n, int k,
 
   cpu->ops->gemm (cpu, ta, tb, m, n, k, alpha, pa.c, pb.c, beta, pc.c);
   gpu->ops->gemm (gpu, ta, tb, m, n, k, alpha, pa.g, pb.g, beta, pc.g);
-  assert_synced (gpu, what);
+  nt_test_assert_synced (gpu, what);
   expect_same (pc.c, pc.g, (gsize) m * n, TOL_GEMM, what);
   g_free (what);
   pair_free (pa);
@@ -365,8 +319,9 @@ conv_case (GRand *r, const ConvCase *cc)
   gsize nx = (gsize) cc->n * cc->c * cc->h * cc->w;
   gsize nw = (gsize) cc->k * cc->c * cc->kh * cc->kw;
   gsize ny = (gsize) cc->n * cc->k * oh * ow;
-  float *x = rand_array (r, nx, -1, 1), *w = rand_array (r, nw, -1, 1);
-  float *dy = rand_array (r, ny, -1, 1);
+  float *x = nt_test_rand_array (r, nx, -1, 1);
+  float *w = nt_test_rand_array (r, nw, -1, 1);
+  float *dy = nt_test_rand_array (r, ny, -1, 1);
   Pair px = pair_new (x, nx), pw = pair_new (w, nw), pdy = pair_new (dy, ny);
   Pair py = pair_nan (ny), pdx = pair_nan (nx), pdw = pair_nan (nw);
   char *what = g_strdup_printf ("conv n=%d c=%d %dx%d k=%d %dx%d stride "
@@ -378,15 +333,13 @@ conv_case (GRand *r, const ConvCase *cc)
   for (int b = 0; b < 2; b++)
     {
       NtBackend *be = b ? gpu : cpu;
-      Pair *ps[] = { &px, &pw, &pdy, &py, &pdx, &pdw };
-      NtBuffer *bx = b ? ps[0]->g : ps[0]->c, *bw = b ? ps[1]->g : ps[1]->c;
-      NtBuffer *bdy = b ? ps[2]->g : ps[2]->c, *by = b ? ps[3]->g : ps[3]->c;
-      NtBuffer *bdx = b ? ps[4]->g : ps[4]->c, *bdw = b ? ps[5]->g : ps[5]->c;
+      NtBuffer *bx = side (px, b), *bw = side (pw, b), *bdy = side (pdy, b);
+      NtBuffer *by = side (py, b), *bdx = side (pdx, b), *bdw = side (pdw, b);
 
       be->ops->conv2d_forward (be, bx, xd, bw, cc->k, &win, by);
       be->ops->conv2d_backward_data (be, bdy, bw, xd, cc->k, &win, bdx);
       be->ops->conv2d_backward_filter (be, bx, bdy, xd, cc->k, &win, bdw);
-      assert_synced (be, what);
+      nt_test_assert_synced (be, what);
     }
   part = g_strdup_printf ("%s: forward", what);
   expect_same (py.c, py.g, ny, TOL_GEMM, part);
@@ -399,12 +352,9 @@ conv_case (GRand *r, const ConvCase *cc)
   g_free (part);
 
   g_free (what);
-  pair_free (px);
-  pair_free (pw);
-  pair_free (pdy);
-  pair_free (py);
-  pair_free (pdx);
-  pair_free (pdw);
+  Pair all[] = { px, pw, pdy, py, pdx, pdw };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    pair_free (all[i]);
   g_free (x);
   g_free (w);
   g_free (dy);
@@ -491,8 +441,9 @@ START_TEST (test_maxpool)
         gsize ny = (gsize) xd.n * xd.c * oh * ow;
         /* With ties: values from {0, 1, 2}, so most windows hold several
          * maxima and only the first may get the gradient. */
-        float *x = ties ? rand_levels (r, nx, 3) : rand_array (r, nx, -1, 1);
-        float *dy = rand_array (r, ny, -1, 1);
+        float *x = ties ? rand_levels (r, nx, 3)
+                        : nt_test_rand_array (r, nx, -1, 1);
+        float *dy = nt_test_rand_array (r, ny, -1, 1);
         Pair px = pair_new (x, nx), pdy = pair_new (dy, ny);
         Pair py = pair_nan (ny), pdx = pair_nan (nx);
         char *what = g_strdup_printf ("maxpool case %u%s", i,
@@ -502,14 +453,13 @@ START_TEST (test_maxpool)
         cpu->ops->maxpool_backward (cpu, px.c, pdy.c, xd, &win, pdx.c);
         gpu->ops->maxpool_forward (gpu, px.g, xd, &win, py.g);
         gpu->ops->maxpool_backward (gpu, px.g, pdy.g, xd, &win, pdx.g);
-        assert_synced (gpu, what);
+        nt_test_assert_synced (gpu, what);
         expect_same (py.c, py.g, ny, EXACT, what);
         expect_same (pdx.c, pdx.g, nx, EXACT, what);
         g_free (what);
-        pair_free (px);
-        pair_free (pdy);
-        pair_free (py);
-        pair_free (pdx);
+        Pair all[] = { px, pdy, py, pdx };
+        for (guint k = 0; k < G_N_ELEMENTS (all); k++)
+          pair_free (all[k]);
         g_free (x);
         g_free (dy);
       }
@@ -531,7 +481,8 @@ START_TEST (test_bias)
     {
       int n = cases[i][0], c = cases[i][1], s = cases[i][2];
       gsize count = (gsize) n * c * s;
-      float *y = rand_array (r, count, -2, 2), *b = rand_array (r, c, -1, 1);
+      float *y = nt_test_rand_array (r, count, -2, 2);
+      float *b = nt_test_rand_array (r, c, -1, 1);
       Pair py = pair_new (y, count), pb = pair_new (b, c);
       Pair pdb = pair_nan (c);
 
@@ -539,7 +490,7 @@ START_TEST (test_bias)
       gpu->ops->bias_add (gpu, py.g, pb.g, n, c, s);
       cpu->ops->bias_grad (cpu, py.c, n, c, s, pdb.c);
       gpu->ops->bias_grad (gpu, py.g, n, c, s, pdb.g);
-      assert_synced (gpu, "bias");
+      nt_test_assert_synced (gpu, "bias");
       expect_same (py.c, py.g, count, EXACT, "bias_add");
       expect_same (pdb.c, pdb.g, c, TOL_SUM, "bias_grad");
       pair_free (py);
@@ -556,7 +507,8 @@ START_TEST (test_relu)
 {
   GRand *r = g_rand_new_with_seed (51);
   const gsize count = 100003;
-  float *x = rand_array (r, count, -1, 1), *dy = rand_array (r, count, -1, 1);
+  float *x = nt_test_rand_array (r, count, -1, 1);
+  float *dy = nt_test_rand_array (r, count, -1, 1);
 
   x[0] = 0.0f;
   x[1] = -0.0f;
@@ -570,24 +522,21 @@ START_TEST (test_relu)
   for (int b = 0; b < 2; b++)
     {
       NtBackend *be = b ? gpu : cpu;
-      be->ops->relu_forward (be, b ? px.g : px.c, b ? py.g : py.c, count);
-      be->ops->relu_backward (be, b ? py.g : py.c, b ? pdy.g : pdy.c,
-                              b ? pdx.g : pdx.c, count);
-      be->ops->relu_forward (be, b ? pin.g : pin.c, b ? pin.g : pin.c,
-                             count);
-      be->ops->relu_backward (be, b ? py.g : py.c, b ? pdy.g : pdy.c,
-                              b ? pdy.g : pdy.c, count);
+      be->ops->relu_forward (be, side (px, b), side (py, b), count);
+      be->ops->relu_backward (be, side (py, b), side (pdy, b), side (pdx, b),
+                              count);
+      be->ops->relu_forward (be, side (pin, b), side (pin, b), count);
+      be->ops->relu_backward (be, side (py, b), side (pdy, b), side (pdy, b),
+                              count);
     }
-  assert_synced (gpu, "relu");
+  nt_test_assert_synced (gpu, "relu");
   expect_same (py.c, py.g, count, EXACT, "relu_forward");
   expect_same (pdx.c, pdx.g, count, EXACT, "relu_backward");
   expect_same (pin.c, pin.g, count, EXACT, "relu_forward in place");
   expect_same (pdy.c, pdy.g, count, EXACT, "relu_backward in place");
-  pair_free (px);
-  pair_free (pdy);
-  pair_free (py);
-  pair_free (pdx);
-  pair_free (pin);
+  Pair all[] = { px, pdy, py, pdx, pin };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    pair_free (all[i]);
   g_free (x);
   g_free (dy);
   g_rand_free (r);
@@ -608,8 +557,8 @@ START_TEST (test_dropout)
       {
         gsize count = counts[ci];
         guint64 seed = seeds[(ci + ri) % G_N_ELEMENTS (seeds)];
-        float *x = rand_array (r, count, -1, 1);
-        float *dy = rand_array (r, count, -1, 1);
+        float *x = nt_test_rand_array (r, count, -1, 1);
+        float *dy = nt_test_rand_array (r, count, -1, 1);
         Pair px = pair_new (x, count), pdy = pair_new (dy, count);
         Pair py = pair_nan (count), pm = pair_nan (count);
         Pair pdx = pair_nan (count), pin = pair_new (x, count);
@@ -618,30 +567,23 @@ START_TEST (test_dropout)
         for (int b = 0; b < 2; b++)
           {
             NtBackend *be = b ? gpu : cpu;
-            be->ops->dropout_forward (be, b ? px.g : px.c, b ? py.g : py.c,
-                                      b ? pm.g : pm.c, count, rates[ri],
-                                      seed);
-            be->ops->dropout_backward (be, b ? pdy.g : pdy.c,
-                                       b ? pm.g : pm.c, b ? pdx.g : pdx.c,
-                                       count);
+            be->ops->dropout_forward (be, side (px, b), side (py, b),
+                                      side (pm, b), count, rates[ri], seed);
+            be->ops->dropout_backward (be, side (pdy, b), side (pm, b),
+                                       side (pdx, b), count);
             /* in place (x == y) */
-            be->ops->dropout_forward (be, b ? pin.g : pin.c,
-                                      b ? pin.g : pin.c, b ? pm2.g : pm2.c,
-                                      count, rates[ri], seed);
+            be->ops->dropout_forward (be, side (pin, b), side (pin, b),
+                                      side (pm2, b), count, rates[ri], seed);
           }
-        assert_synced (gpu, "dropout");
+        nt_test_assert_synced (gpu, "dropout");
         expect_same (pm.c, pm.g, count, EXACT, "dropout mask");
         expect_same (py.c, py.g, count, EXACT, "dropout_forward");
         expect_same (pdx.c, pdx.g, count, EXACT, "dropout_backward");
         expect_same (pin.c, pin.g, count, EXACT, "dropout in place");
         expect_same (pm2.c, pm2.g, count, EXACT, "dropout mask in place");
-        pair_free (px);
-        pair_free (pdy);
-        pair_free (py);
-        pair_free (pm);
-        pair_free (pdx);
-        pair_free (pin);
-        pair_free (pm2);
+        Pair all[] = { px, pdy, py, pm, pdx, pin, pm2 };
+        for (guint k = 0; k < G_N_ELEMENTS (all); k++)
+          pair_free (all[k]);
         g_free (x);
         g_free (dy);
       }
@@ -664,7 +606,7 @@ START_TEST (test_softmax_xent)
         int n = cases[i][0], classes = cases[i][1];
         gsize count = (gsize) n * classes;
         /* big: logits up to +-80, where a naive exp() overflows floats */
-        float *z = rand_array (r, count, big ? -80 : -3, big ? 80 : 3);
+        float *z = nt_test_rand_array (r, count, big ? -80 : -3, big ? 80 : 3);
         int *labels = g_new (int, n);
         float loss_c = 0.0f, loss_g = 0.0f, loss_g2 = 0.0f;
         float loss_g_only = 0.0f;
@@ -685,7 +627,7 @@ START_TEST (test_softmax_xent)
         memset (labels, 0xff, (gsize) n * sizeof (int));
         gpu->ops->softmax_xent (gpu, pz.g, (int[]) { 0 }, 1, classes,
                                 &loss_g2, NULL);
-        assert_synced (gpu, "softmax_xent");
+        nt_test_assert_synced (gpu, "softmax_xent");
         expect_close (&loss_g, &loss_c, 1, TOL_SUM, "softmax loss");
         expect_close (&loss_g_only, &loss_c, 1, TOL_SUM,
                       "softmax loss without dlogits");
@@ -715,9 +657,9 @@ START_TEST (test_softmax_bad_label)
       float z[33] = { 0 }, loss = 0.0f, out[1];
       int labels[3] = { 1, 2, 3 };
       GError *err = NULL;
-      NtBuffer *bz = bnew (be, z, 33), *bd = bnew (be, NULL, 33);
+      NtBuffer *bz = nt_test_buf (be, z, 33), *bd = nt_test_buf (be, NULL, 33);
 
-      assert_synced (be, "before the bad label");
+      nt_test_assert_synced (be, "before the bad label");
       labels[bad[i][0]] = bad[i][1];
       be->ops->softmax_xent (be, bz, labels, bad[i][2], 11, &loss, bd);
       ck_assert (isnan (loss));
@@ -765,7 +707,7 @@ START_TEST (test_argmax)
       Pair px = pair_new (x, count);
       cpu->ops->argmax (cpu, px.c, n, classes, oc);
       gpu->ops->argmax (gpu, px.g, n, classes, og);
-      assert_synced (gpu, "argmax");
+      nt_test_assert_synced (gpu, "argmax");
       for (int k = 0; k < n; k++)
         ck_assert_msg (og[k] == oc[k], "argmax row %d: cuda %d, cpu %d", k,
                        og[k], oc[k]);
@@ -784,7 +726,7 @@ START_TEST (test_adam)
 {
   GRand *r = g_rand_new_with_seed (91);
   const gsize count = 10007;
-  float *p = rand_array (r, count, -1, 1);
+  float *p = nt_test_rand_array (r, count, -1, 1);
   Pair pp = pair_new (p, count), pm = pair_new (NULL, count);
   Pair pv = pair_new (NULL, count);
 
@@ -795,14 +737,14 @@ START_TEST (test_adam)
   for (int step = 1; step <= 12; step++)
     {
       /* the same gradient on both, so the comparison tests Adam alone */
-      float *g = rand_array (r, count, -0.1, 0.1);
+      float *g = nt_test_rand_array (r, count, -0.1, 0.1);
       Pair pg = pair_new (g, count);
 
       cpu->ops->adam_update (cpu, pp.c, pg.c, pm.c, pv.c, count, 1e-3f, 0.9f,
                              0.999f, 1e-8f, step);
       gpu->ops->adam_update (gpu, pp.g, pg.g, pm.g, pv.g, count, 1e-3f, 0.9f,
                              0.999f, 1e-8f, step);
-      assert_synced (gpu, "adam");
+      nt_test_assert_synced (gpu, "adam");
       expect_same (pm.c, pm.g, count, TOL_SUM, "adam m");
       expect_same (pv.c, pv.g, count, TOL_SUM, "adam v");
       expect_same (pp.c, pp.g, count, TOL_SUM, "adam param");
@@ -824,9 +766,9 @@ START_TEST (test_attack_helpers)
   GRand *r = g_rand_new_with_seed (101);
   const int rows = 37, cols = 785;
   const gsize count = (gsize) rows * cols;
-  float *x = rand_array (r, count, -0.2, 1.2);
-  float *d = rand_array (r, count, -1, 1);
-  float *eps = rand_array (r, rows, 0, 0.5);
+  float *x = nt_test_rand_array (r, count, -0.2, 1.2);
+  float *d = nt_test_rand_array (r, count, -1, 1);
+  float *eps = nt_test_rand_array (r, rows, 0, 0.5);
 
   x[0] = 0.0f;
   x[1] = -0.0f;
@@ -840,21 +782,19 @@ START_TEST (test_attack_helpers)
   for (int b = 0; b < 2; b++)
     {
       NtBackend *be = b ? gpu : cpu;
-#define B(p) (b ? (p).g : (p).c)
-      be->ops->sign (be, B (px), B (ps), count);
-      be->ops->sign (be, B (pin), B (pin), count);
-      be->ops->scale_add (be, B (py), 0.3f, B (px), -1.7f, count);
-      be->ops->scale_add (be, B (py0), 0.3f, B (px), 0.0f, count);
-      be->ops->clip (be, B (pc), 0.0f, 1.0f, count);
-      be->ops->perturb (be, B (px), B (pd), eps, rows, cols, 0.0f, 1.0f,
-                        B (pout));
+      be->ops->sign (be, side (px, b), side (ps, b), count);
+      be->ops->sign (be, side (pin, b), side (pin, b), count);
+      be->ops->scale_add (be, side (py, b), 0.3f, side (px, b), -1.7f, count);
+      be->ops->scale_add (be, side (py0, b), 0.3f, side (px, b), 0.0f, count);
+      be->ops->clip (be, side (pc, b), 0.0f, 1.0f, count);
+      be->ops->perturb (be, side (px, b), side (pd, b), eps, rows, cols, 0.0f,
+                        1.0f, side (pout, b));
       /* FGSM's use: a sign direction */
-      be->ops->sign (be, B (pd), B (psg), count);
-      be->ops->perturb (be, B (px), B (psg), eps, rows, cols, 0.0f, 1.0f,
-                        B (pout2));
-#undef B
+      be->ops->sign (be, side (pd, b), side (psg, b), count);
+      be->ops->perturb (be, side (px, b), side (psg, b), eps, rows, cols,
+                        0.0f, 1.0f, side (pout2, b));
     }
-  assert_synced (gpu, "attack helpers");
+  nt_test_assert_synced (gpu, "attack helpers");
   expect_same (ps.c, ps.g, count, EXACT, "sign");
   expect_same (pin.c, pin.g, count, EXACT, "sign in place");
   expect_same (py.c, py.g, count, TOL_ELT, "scale_add");
@@ -882,7 +822,8 @@ START_TEST (test_invalid_args)
   for (int i = 0; i < 8; i++)
     {
       NtBackend *be = nt_test_backend (reg, "cuda");
-      NtBuffer *a = bnew (be, NULL, 16), *b = bnew (be, NULL, 16);
+      NtBuffer *a = nt_test_buf (be, NULL, 16);
+      NtBuffer *b = nt_test_buf (be, NULL, 16);
       NtDims xd = { 1, 1, 4, 4 };
       NtWindow big = { 5, 5, 1, 1, 0, 0, 0, 0 };
       NtWindow pad = { 2, 2, 2, 2, 1, 0, 0, 0 };
@@ -968,7 +909,8 @@ worker_run (gpointer data)
   NtWindow win = { 3, 2, 1, 2, 1, 0, 0, 1 };
   int oh = nt_window_out_h (&win, xd.h), ow = nt_window_out_w (&win, xd.w);
   gsize nx = 16 * 3 * 13 * 11, nw = 8 * 3 * 3 * 2, ny = 16 * 8 * oh * ow;
-  float *x = rand_array (r, nx, -1, 1), *w = rand_array (r, nw, -1, 1);
+  float *x = nt_test_rand_array (r, nx, -1, 1);
+  float *w = nt_test_rand_array (r, nw, -1, 1);
   GError *err = NULL;
   NtBuffer *bx = be->ops->alloc (be, nx, &err);
   NtBuffer *bw = be->ops->alloc (be, nw, &err);
@@ -1012,7 +954,7 @@ START_TEST (test_threads)
       solo[i].be = nt_test_backend (reg, "cuda");
       solo[i].seed = 200 + i;
       worker_run (&solo[i]);
-      assert_synced (solo[i].be, "solo worker");
+      nt_test_assert_synced (solo[i].be, "solo worker");
       multi[i].be = nt_test_backend (reg, "cuda");
       multi[i].seed = 200 + i;
     }
@@ -1022,7 +964,7 @@ START_TEST (test_threads)
     g_thread_join (th[i]);
   for (int i = 0; i < N; i++)
     {
-      assert_synced (multi[i].be, "threaded worker");
+      nt_test_assert_synced (multi[i].be, "threaded worker");
       /* deterministic algorithms: the same bits with or without company */
       expect_close (multi[i].out, solo[i].out, solo[i].count, EXACT,
                     "threaded result");
@@ -1055,7 +997,7 @@ cnn_step (gboolean training)
   enum { N = 16 };
   const gsize sample = 28 * 28;
   GRand *r = g_rand_new_with_seed (training ? 301 : 302);
-  float *x = rand_array (r, N * sample, 0, 1);
+  float *x = nt_test_rand_array (r, N * sample, 0, 1);
   int labels[N];
   NtNetwork *nets[2] = { cnn_on (cpu), cnn_on (gpu) };
   NtBackend *bes[2] = { cpu, gpu };
@@ -1076,26 +1018,28 @@ cnn_step (gboolean training)
       be->ops->upload (be, in, 0, x, N * sample);
       logits = nt_network_forward (nets[b], in, N, training, 4242);
       be->ops->softmax_xent (be, logits, labels, N, 11, &loss[b], dl);
-      dx[b] = bnew (be, NULL, N * sample);
+      dx[b] = nt_test_buf (be, NULL, N * sample);
       nt_network_backward (nets[b], dl, dx[b]);
       adam[b] = nt_adam_new (nets[b], 1e-3f, 0.9f, 0.999f, 1e-8f, &err);
       ck_assert_msg (adam[b] != NULL, "%s", err ? err->message : "");
-      assert_synced (be, "cnn step");
+      nt_test_assert_synced (be, "cnn step");
     }
   ck_assert (isfinite (loss[0]));
   expect_close (&loss[1], &loss[0], 1, TOL_NET, "cnn loss");
   {
-    float *lc = bget (cpu, nt_network_forward (nets[0],
-                                               nt_network_input_buffer
-                                                 (nets[0]), N, FALSE, 0),
-                      N * 11);
-    float *lg = bget (gpu, nt_network_forward (nets[1],
-                                               nt_network_input_buffer
-                                                 (nets[1]), N, FALSE, 0),
-                      N * 11);
-    expect_close (lg, lc, N * 11, TOL_NET, "cnn logits (inference)");
-    g_free (lc);
-    g_free (lg);
+    float *logits[2];
+
+    for (int b = 0; b < 2; b++)
+      {
+        NtBuffer *in = nt_network_input_buffer (nets[b]);
+        const NtBuffer *out = nt_network_forward (nets[b], in, N, FALSE, 0);
+
+        logits[b] = nt_test_buf_get (bes[b], out, N * 11);
+      }
+    expect_close (logits[1], logits[0], N * 11, TOL_NET,
+                  "cnn logits (inference)");
+    g_free (logits[0]);
+    g_free (logits[1]);
   }
   expect_same (dx[0], dx[1], N * sample, TOL_NET, "cnn input gradient");
 
@@ -1107,8 +1051,10 @@ cnn_step (gboolean training)
       gsize count = nt_network_param_count (nets[0], i);
       char *what = g_strdup_printf ("cnn gradient of %s",
                                     nt_network_param_name (nets[0], i));
-      grad_c[i] = bget (cpu, nt_network_param_grad (nets[0], i), count);
-      float *g = bget (gpu, nt_network_param_grad (nets[1], i), count);
+      grad_c[i] = nt_test_buf_get (cpu, nt_network_param_grad (nets[0], i),
+                                   count);
+      float *g = nt_test_buf_get (gpu, nt_network_param_grad (nets[1], i),
+                                  count);
       expect_close (g, grad_c[i], count, TOL_NET, what);
       g_free (g);
       g_free (what);
@@ -1121,13 +1067,13 @@ cnn_step (gboolean training)
   for (int b = 0; b < 2; b++)
     {
       nt_adam_step (adam[b]);
-      assert_synced (bes[b], "adam step");
+      nt_test_assert_synced (bes[b], "adam step");
     }
   for (guint i = 0; i < np; i++)
     {
       gsize count = nt_network_param_count (nets[0], i);
-      float *pc = bget (cpu, nt_network_param (nets[0], i), count);
-      float *pg = bget (gpu, nt_network_param (nets[1], i), count);
+      float *pc = nt_test_buf_get (cpu, nt_network_param (nets[0], i), count);
+      float *pg = nt_test_buf_get (gpu, nt_network_param (nets[1], i), count);
       double gmax = 0.0;
 
       for (gsize j = 0; j < count; j++)
@@ -1205,7 +1151,7 @@ START_TEST (test_fgsm_thresholds)
   for (guint i = 0; i < nt_network_n_params (nets[0]); i++)
     {
       gsize n = nt_network_param_count (nets[0], i);
-      float *v = bget (cpu, nt_network_param (nets[0], i), n);
+      float *v = nt_test_buf_get (cpu, nt_network_param (nets[0], i), n);
       gpu->ops->upload (gpu, nt_network_param (nets[1], i), 0, v, n);
       g_free (v);
     }
@@ -1216,7 +1162,7 @@ START_TEST (test_fgsm_thresholds)
                              &err));
   for (int b = 0; b < 2; b++)
     {
-      xb[b] = bnew (bes[b], x, N_RAMP * 3);
+      xb[b] = nt_test_buf (bes[b], x, N_RAMP * 3);
       fgsm[b] = nt_attack_open (reg, "fgsm", bes[b], N_RAMP, 3, &err);
       ck_assert_msg (fgsm[b] != NULL, "%s", err ? err->message : "");
       ck_assert_msg (nt_threshold_search (fgsm[b], nets[b], nets[b], xb[b],
