@@ -86,21 +86,12 @@ _nt_cuda_conv_init (NtCudaBackend *cu, GError **error)
 void
 _nt_cuda_conv_clear (NtCudaBackend *cu)
 {
-  if (cu->conv_desc != NULL)
-    (void) cudnnDestroyConvolutionDescriptor (cu->conv_desc);
-  if (cu->w_desc != NULL)
-    (void) cudnnDestroyFilterDescriptor (cu->w_desc);
-  if (cu->y_desc != NULL)
-    (void) cudnnDestroyTensorDescriptor (cu->y_desc);
-  if (cu->x_desc != NULL)
-    (void) cudnnDestroyTensorDescriptor (cu->x_desc);
-  cu->conv_desc = NULL;
-  cu->w_desc = NULL;
-  cu->y_desc = NULL;
-  cu->x_desc = NULL;
-  if (cu->algos != NULL)
-    g_hash_table_destroy (cu->algos);
-  cu->algos = NULL;
+  /* g_clear_pointer (typeof-based: no cast) drops the returned statuses. */
+  g_clear_pointer (&cu->conv_desc, cudnnDestroyConvolutionDescriptor);
+  g_clear_pointer (&cu->w_desc, cudnnDestroyFilterDescriptor);
+  g_clear_pointer (&cu->y_desc, cudnnDestroyTensorDescriptor);
+  g_clear_pointer (&cu->x_desc, cudnnDestroyTensorDescriptor);
+  g_clear_pointer (&cu->algos, g_hash_table_destroy);
 }
 
 /* Checks the shape and window (the CPU backend's rules and messages) and

@@ -181,9 +181,7 @@ _nt_cuda_scratch (NtCudaBackend *cu, NtCudaScratch *s, gsize bytes)
 void
 _nt_cuda_scratch_free (NtCudaScratch *s)
 {
-  if (s->data != NULL)
-    (void) cudaFree (s->data);
-  s->data = NULL;
+  g_clear_pointer (&s->data, cudaFree);
   s->bytes = 0;
 }
 
@@ -886,16 +884,11 @@ nt_cuda_destroy (NtBackend *be)
   _nt_cuda_scratch_free (&cu->pad);
   _nt_cuda_scratch_free (&cu->pad2);
   _nt_cuda_scratch_free (&cu->workspace);
-  if (cu->stage != NULL)
-    (void) cudaFreeHost (cu->stage);
-  if (cu->stage_done != NULL)
-    (void) cudaEventDestroy (cu->stage_done);
-  if (cu->cudnn != NULL)
-    (void) cudnnDestroy (cu->cudnn);
-  if (cu->cublas != NULL)
-    (void) cublasDestroy (cu->cublas);
-  if (cu->stream != NULL)
-    (void) cudaStreamDestroy (cu->stream);
+  g_clear_pointer (&cu->stage, cudaFreeHost);
+  g_clear_pointer (&cu->stage_done, cudaEventDestroy);
+  g_clear_pointer (&cu->cudnn, cudnnDestroy);
+  g_clear_pointer (&cu->cublas, cublasDestroy);
+  g_clear_pointer (&cu->stream, cudaStreamDestroy);
   (void) cudaGetLastError ();
   g_clear_error (&cu->error);
   g_free (cu);
