@@ -67,17 +67,13 @@ typedef struct {
 } NtCudaConv;
 
 gboolean
-_nt_cuda_conv_init (NtCudaBackend *cu, GError **error)
+_nt_cuda_conv_init (NtCudaBackend *cu)
 {
   if (!NT_CUDNN_TRY (cu, cudnnCreateTensorDescriptor (&cu->x_desc))
       || !NT_CUDNN_TRY (cu, cudnnCreateTensorDescriptor (&cu->y_desc))
       || !NT_CUDNN_TRY (cu, cudnnCreateFilterDescriptor (&cu->w_desc))
       || !NT_CUDNN_TRY (cu, cudnnCreateConvolutionDescriptor (&cu->conv_desc)))
-    {
-      g_propagate_error (error, cu->error);
-      cu->error = NULL;
-      return FALSE;
-    }
+    return FALSE;
   cu->algos = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                      g_free);
   return TRUE;

@@ -1051,19 +1051,10 @@ nt_cuda_create (const NtBackendClass *klass, const NtOptions *opts,
       && NT_CUBLAS_TRY (cu, cublasSetMathMode (cu->cublas,
                                                CUBLAS_DEFAULT_MATH))
       && NT_CUDNN_TRY (cu, cudnnCreate (&cu->cudnn))
-      && NT_CUDNN_TRY (cu, cudnnSetStream (cu->cudnn, cu->stream)))
-    {
-      GError *conv_error = NULL;
-
-      if (!_nt_cuda_conv_init (cu, &conv_error))
-        {
-          g_propagate_error (error, conv_error);
-          nt_cuda_destroy (&cu->parent);
-          return NULL;
-        }
-      if (nt_cuda_smoke_test (cu))
-        return &cu->parent;
-    }
+      && NT_CUDNN_TRY (cu, cudnnSetStream (cu->cudnn, cu->stream))
+      && _nt_cuda_conv_init (cu)
+      && nt_cuda_smoke_test (cu))
+    return &cu->parent;
   g_propagate_error (error, cu->error);
   cu->error = NULL;
   nt_cuda_destroy (&cu->parent);

@@ -216,8 +216,9 @@ void _nt_cuda_maxpool_backward (NtBackend *be, const NtBuffer *x,
                                 const NtWindow *win, NtBuffer *dx);
 
 /* Creates / destroys the cuDNN descriptors and the algorithm cache of an
- * instance (nt-backend-cuda-conv.c). */
-gboolean _nt_cuda_conv_init (NtCudaBackend *cu, GError **error);
+ * instance (nt-backend-cuda-conv.c). Init returns FALSE after recording
+ * the failure in cu->error, like every other step of create. */
+gboolean _nt_cuda_conv_init (NtCudaBackend *cu);
 void _nt_cuda_conv_clear (NtCudaBackend *cu);
 
 G_END_DECLS
