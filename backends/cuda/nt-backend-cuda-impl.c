@@ -396,8 +396,10 @@ nt_cuda_copy (NtBackend *be, NtBuffer *dst, gsize dst_off,
   if (dst == src && dst_off < src_off + count && src_off < dst_off + count)
     {
       /* Overlapping ranges are outside the contract; go through scratch
-       * memory so that they still behave like memmove. */
-      void *tmp = _nt_cuda_scratch (cu, &cu->pad2, bytes);
+       * memory so that they still behave like memmove. The padding
+       * scratch: only convolutions use it otherwise, and stream order puts
+       * their work before or after both copies. */
+      void *tmp = _nt_cuda_scratch (cu, &cu->pad, bytes);
 
       if (tmp == NULL
           || !NT_CUDA_TRY (cu, cudaMemcpyAsync (tmp, src->data + src_off,
@@ -882,7 +884,6 @@ nt_cuda_destroy (NtBackend *be)
   _nt_cuda_conv_clear (cu);
   _nt_cuda_scratch_free (&cu->aux);
   _nt_cuda_scratch_free (&cu->pad);
-  _nt_cuda_scratch_free (&cu->pad2);
   _nt_cuda_scratch_free (&cu->workspace);
   g_clear_pointer (&cu->stage, cudaFreeHost);
   g_clear_pointer (&cu->stage_done, cudaEventDestroy);

@@ -148,8 +148,8 @@ typedef struct {
   gsize stage_bytes;
   cudaEvent_t stage_done;
   NtCudaScratch aux;          /* labels, eps, row losses, argmax results */
-  NtCudaScratch pad;          /* zero-padded input / its gradient */
-  NtCudaScratch pad2;         /* a second one (copy of overlapping ranges) */
+  NtCudaScratch pad;          /* zero-padded input / its gradient; also
+                               * the temporary of an overlapping copy */
   NtCudaScratch workspace;    /* cuDNN workspace */
   /* cuDNN descriptors, re-set for every call. */
   cudnnTensorDescriptor_t x_desc, y_desc;
