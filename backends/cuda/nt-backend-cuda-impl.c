@@ -160,7 +160,7 @@ _nt_cuda_scratch (NtCudaBackend *cu, NtCudaScratch *s, gsize bytes)
 {
   void *data = NULL;
 
-  if (bytes <= s->bytes && (s->data != NULL || bytes == 0))
+  if (bytes <= s->bytes)
     return s->data;
   /* Queued work may still read or write the old array. */
   if (!NT_CUDA_TRY (cu, cudaStreamSynchronize (cu->stream)))
@@ -239,14 +239,14 @@ nt_cuda_send (NtCudaBackend *cu, void *dst, const void *src, gsize bytes)
   return TRUE;
 }
 
-/* Byte size of `count` elements of `size` bytes rounded up to 16, or 0 on
- * overflow. */
+/* Byte size of `n` (an int row count, >= 0) elements of `size` bytes
+ * rounded up to 16. With an element of a few bytes it cannot overflow a
+ * 64-bit size (CUDA has no 32-bit hosts). */
+G_STATIC_ASSERT (sizeof (gsize) >= 8);
 static gsize
-nt_cuda_bytes (gsize count, gsize size)
+nt_cuda_bytes (int n, gsize size)
 {
-  if (count > (G_MAXSIZE - 16) / size)
-    return 0;
-  return (count * size + 15) & ~(gsize) 15;
+  return ((gsize) n * size + 15) & ~(gsize) 15;
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -655,9 +655,8 @@ nt_cuda_softmax_xent (NtBackend *be, const NtBuffer *logits,
     return;
 
   /* aux: [labels (int) | row losses (double)]; staging likewise. */
-  label_bytes = nt_cuda_bytes ((gsize) n, sizeof (int));
-  loss_bytes = loss_out != NULL ? nt_cuda_bytes ((gsize) n, sizeof (double))
-                                : 0;
+  label_bytes = nt_cuda_bytes (n, sizeof (int));
+  loss_bytes = loss_out != NULL ? nt_cuda_bytes (n, sizeof (double)) : 0;
   dev = _nt_cuda_scratch (cu, &cu->aux, label_bytes + loss_bytes);
   stage = dev != NULL ? nt_cuda_stage (cu, label_bytes + loss_bytes) : NULL;
   if (stage == NULL)

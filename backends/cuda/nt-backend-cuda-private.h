@@ -191,9 +191,9 @@ gboolean _nt_cuda_check_buf (NtCudaBackend *cu, const char *op,
 gboolean _nt_cuda_check_dims (NtCudaBackend *cu, const char *op, NtDims d,
                               gboolean allow_zero);
 
-/* The scratch array grown to at least `bytes`, or NULL after recording the
- * failure. Growing waits for the stream first, since queued work may still
- * use the old memory. */
+/* The scratch array grown to at least `bytes` (> 0: no caller asks for
+ * none), or NULL after recording the failure. Growing waits for the stream
+ * first, since queued work may still use the old memory. */
 void *_nt_cuda_scratch (NtCudaBackend *cu, NtCudaScratch *s, gsize bytes);
 /* Frees a scratch array (the stream must be idle). */
 void _nt_cuda_scratch_free (NtCudaScratch *s);
