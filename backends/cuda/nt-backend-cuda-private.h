@@ -4,9 +4,10 @@
  * The backend is a thin plugin, nt-backend-cuda.c (descriptor, class,
  * options; links no CUDA library, see nt-backend-cuda-impl.h), and an
  * implementation module loaded on demand, split in three files:
- *   nt-backend-cuda-impl.c     module entry, probe, instance (stream, cuBLAS
- *                              and cuDNN handles), memory, staging, sticky
- *                              errors, GEMM and the element-wise ops
+ *   nt-backend-cuda-impl.c     module entry, instance (device check,
+ *                              stream, cuBLAS and cuDNN handles), memory,
+ *                              staging, sticky errors, GEMM and the
+ *                              element-wise ops; the probe is the plugin's
  *   nt-backend-cuda-conv.c     convolution through cuDNN (algorithm cache,
  *                              workspace, explicit asymmetric padding) and
  *                              max pooling through our own kernels
