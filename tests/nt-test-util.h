@@ -16,8 +16,9 @@ const char *nt_test_srcdir (void);
  * never installed ones nor $NULLTOOL_PLUGIN_PATH. Caller frees. */
 NtRegistry *nt_test_registry (void);
 
-/* The build tree's CPU backend (threads option as given, e.g. "cpu" or
- * "cpu:threads=1"), aborting the test with a message if it cannot open. */
+/* The build tree's backend named by `selection` with its options (e.g.
+ * "cpu", "cpu:threads=1" or "cuda"), aborting the test with a message if it
+ * cannot open. */
 NtBackend *nt_test_backend (NtRegistry *registry, const char *selection);
 
 /* Fails the test unless `be` syncs without error; `what` names the step

@@ -67,10 +67,9 @@ CLEANFILES += backends/cuda/nt-backend-cuda-kernels.lo \
 check_PROGRAMS += tests/test-cuda-parity
 TESTS += tests/test-cuda-parity
 tests_test_cuda_parity_SOURCES = tests/test-cuda-parity.c \
-	tests/nt-ref-ops.c tests/nt-ref-ops.h \
-	tests/nt-test-util.c tests/nt-test-util.h
-# NT_TEST_CFLAGS / NT_TEST_LDADD come from tests/local.mk; the test links
-# no CUDA library, it loads the plugin from the build tree.
+	tests/nt-ref-ops.c tests/nt-ref-ops.h $(NT_TEST_UTIL)
+# NT_TEST_UTIL, NT_TEST_CFLAGS and NT_TEST_LDADD come from tests/local.mk;
+# the test links no CUDA library, it loads the plugin from the build tree.
 tests_test_cuda_parity_CFLAGS = $(NT_TEST_CFLAGS)
 tests_test_cuda_parity_LDADD = $(NT_TEST_LDADD)
 EXTRA_tests_test_cuda_parity_DEPENDENCIES = backends/cuda/nt-backend-cuda.la \

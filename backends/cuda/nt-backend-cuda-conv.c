@@ -67,17 +67,13 @@ typedef struct {
 } NtCudaConv;
 
 gboolean
-_nt_cuda_conv_init (NtCudaBackend *cu, GError **error)
+_nt_cuda_conv_init (NtCudaBackend *cu)
 {
   if (!NT_CUDNN_TRY (cu, cudnnCreateTensorDescriptor (&cu->x_desc))
       || !NT_CUDNN_TRY (cu, cudnnCreateTensorDescriptor (&cu->y_desc))
       || !NT_CUDNN_TRY (cu, cudnnCreateFilterDescriptor (&cu->w_desc))
       || !NT_CUDNN_TRY (cu, cudnnCreateConvolutionDescriptor (&cu->conv_desc)))
-    {
-      g_propagate_error (error, cu->error);
-      cu->error = NULL;
-      return FALSE;
-    }
+    return FALSE;
   cu->algos = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                      g_free);
   return TRUE;
@@ -86,21 +82,12 @@ _nt_cuda_conv_init (NtCudaBackend *cu, GError **error)
 void
 _nt_cuda_conv_clear (NtCudaBackend *cu)
 {
-  if (cu->conv_desc != NULL)
-    (void) cudnnDestroyConvolutionDescriptor (cu->conv_desc);
-  if (cu->w_desc != NULL)
-    (void) cudnnDestroyFilterDescriptor (cu->w_desc);
-  if (cu->y_desc != NULL)
-    (void) cudnnDestroyTensorDescriptor (cu->y_desc);
-  if (cu->x_desc != NULL)
-    (void) cudnnDestroyTensorDescriptor (cu->x_desc);
-  cu->conv_desc = NULL;
-  cu->w_desc = NULL;
-  cu->y_desc = NULL;
-  cu->x_desc = NULL;
-  if (cu->algos != NULL)
-    g_hash_table_destroy (cu->algos);
-  cu->algos = NULL;
+  /* g_clear_pointer (typeof-based: no cast) drops the returned statuses. */
+  g_clear_pointer (&cu->conv_desc, cudnnDestroyConvolutionDescriptor);
+  g_clear_pointer (&cu->w_desc, cudnnDestroyFilterDescriptor);
+  g_clear_pointer (&cu->y_desc, cudnnDestroyTensorDescriptor);
+  g_clear_pointer (&cu->x_desc, cudnnDestroyTensorDescriptor);
+  g_clear_pointer (&cu->algos, g_hash_table_destroy);
 }
 
 /* Checks the shape and window (the CPU backend's rules and messages) and
@@ -404,20 +391,47 @@ nt_conv_algo (NtCudaBackend *cu, const char *op, NtConvDir dir,
   return hit;
 }
 
-/* The workspace for `algo` (NULL when it needs none). *ok is FALSE after a
- * recorded failure. */
-static void *
-nt_conv_workspace_buf (NtCudaBackend *cu, const NtCudaAlgo *algo,
-                       gboolean *ok)
-{
-  void *p;
+/* A buffer a convolution checks: its name in messages and the tensor
+ * whose size it must hold ('x' input, 'w' filters, 'y' output). */
+typedef struct {
+  const char *name;
+  const NtBuffer *buf;
+  char tensor;
+} NtConvBuf;
 
-  *ok = TRUE;
-  if (algo->workspace == 0)
+/* The setup of the three convolutions: checks the geometry (filling `g`)
+ * and the buffers in the op's order, makes the device current, sets the
+ * descriptors, then picks the algorithm for `dir` and its workspace (*ws,
+ * NULL when it needs none). NULL after recording the first failure. */
+static const NtCudaAlgo *
+nt_conv_prepare (NtCudaBackend *cu, const char *op, NtConvDir dir,
+                 NtDims xd, int out_c, const NtWindow *win,
+                 const NtConvBuf bufs[3], NtCudaConv *g, void **ws)
+{
+  const NtCudaAlgo *algo;
+
+  if (!nt_conv_geom (cu, op, xd, out_c, win, g))
     return NULL;
-  p = _nt_cuda_scratch (cu, &cu->workspace, algo->workspace);
-  *ok = p != NULL;
-  return p;
+  for (int i = 0; i < 3; i++)
+    {
+      gsize count = bufs[i].tensor == 'x' ? (gsize) g->n * g->c * g->h * g->w
+                    : bufs[i].tensor == 'w'
+                    ? (gsize) g->k * g->c * g->kh * g->kw
+                    : (gsize) g->n * g->k * g->oh * g->ow;
+
+      if (!_nt_cuda_check_buf (cu, op, bufs[i].name, bufs[i].buf, 0, count))
+        return NULL;
+    }
+  if (!_nt_cuda_enter (cu)
+      || !nt_conv_describe (cu, op, g)
+      || (algo = nt_conv_algo (cu, op, dir, g)) == NULL)
+    return NULL;
+  *ws = NULL;
+  if (algo->workspace > 0
+      && (*ws = _nt_cuda_scratch (cu, &cu->workspace,
+                                  algo->workspace)) == NULL)
+    return NULL;
+  return algo;
 }
 
 /* The zero-padded input scratch of `g` (n x c x ch x cw floats). */
@@ -452,28 +466,17 @@ _nt_cuda_conv2d_forward (NtBackend *be, const NtBuffer *x, NtDims xd,
   static const char op[] = "conv2d_forward";
   static const float one = 1.0f, zero = 0.0f;
   NtCudaBackend *cu = NT_CUDA (be);
+  const NtConvBuf bufs[3] = { { "x", x, 'x' }, { "w", w, 'w' },
+                              { "y", y, 'y' } };
   NtCudaConv g;
   const NtCudaAlgo *algo;
   const float *xin;
   void *ws;
-  gboolean ok;
 
-  if (!nt_conv_geom (cu, op, xd, out_c, win, &g)
-      || !_nt_cuda_check_buf (cu, op, "x", x, 0,
-                              (gsize) g.n * g.c * g.h * g.w)
-      || !_nt_cuda_check_buf (cu, op, "w", w, 0,
-                              (gsize) g.k * g.c * g.kh * g.kw)
-      || !_nt_cuda_check_buf (cu, op, "y", y, 0,
-                              (gsize) g.n * g.k * g.oh * g.ow)
-      || !_nt_cuda_enter (cu)
-      || !nt_conv_describe (cu, op, &g)
-      || (algo = nt_conv_algo (cu, op, NT_CONV_FORWARD, &g)) == NULL)
-    return;
-  ws = nt_conv_workspace_buf (cu, algo, &ok);
-  if (!ok)
-    return;
-  xin = g.explicit_pad ? nt_conv_padded_input (cu, &g, x->data) : x->data;
-  if (xin == NULL)
+  if ((algo = nt_conv_prepare (cu, op, NT_CONV_FORWARD, xd, out_c, win,
+                               bufs, &g, &ws)) == NULL
+      || (xin = g.explicit_pad ? nt_conv_padded_input (cu, &g, x->data)
+                               : x->data) == NULL)
     return;
   (void) NT_CUDNN_TRY (cu, cudnnConvolutionForward
                              (cu->cudnn, &one, cu->x_desc, xin, cu->w_desc,
@@ -490,25 +493,15 @@ _nt_cuda_conv2d_backward_data (NtBackend *be, const NtBuffer *dy,
   static const char op[] = "conv2d_backward_data";
   static const float one = 1.0f, zero = 0.0f;
   NtCudaBackend *cu = NT_CUDA (be);
+  const NtConvBuf bufs[3] = { { "dy", dy, 'y' }, { "w", w, 'w' },
+                              { "dx", dx, 'x' } };
   NtCudaConv g;
   const NtCudaAlgo *algo;
   float *dxin;
   void *ws;
-  gboolean ok;
 
-  if (!nt_conv_geom (cu, op, xd, out_c, win, &g)
-      || !_nt_cuda_check_buf (cu, op, "dy", dy, 0,
-                              (gsize) g.n * g.k * g.oh * g.ow)
-      || !_nt_cuda_check_buf (cu, op, "w", w, 0,
-                              (gsize) g.k * g.c * g.kh * g.kw)
-      || !_nt_cuda_check_buf (cu, op, "dx", dx, 0,
-                              (gsize) g.n * g.c * g.h * g.w)
-      || !_nt_cuda_enter (cu)
-      || !nt_conv_describe (cu, op, &g)
-      || (algo = nt_conv_algo (cu, op, NT_CONV_BACKWARD_DATA, &g)) == NULL)
-    return;
-  ws = nt_conv_workspace_buf (cu, algo, &ok);
-  if (!ok)
+  if ((algo = nt_conv_prepare (cu, op, NT_CONV_BACKWARD_DATA, xd, out_c,
+                               win, bufs, &g, &ws)) == NULL)
     return;
   /* With explicit padding the gradient of the padded input goes to
    * scratch (every element overwritten, beta = 0) and is cropped. */
@@ -537,28 +530,17 @@ _nt_cuda_conv2d_backward_filter (NtBackend *be, const NtBuffer *x,
   static const char op[] = "conv2d_backward_filter";
   static const float one = 1.0f, zero = 0.0f;
   NtCudaBackend *cu = NT_CUDA (be);
+  const NtConvBuf bufs[3] = { { "x", x, 'x' }, { "dy", dy, 'y' },
+                              { "dw", dw, 'w' } };
   NtCudaConv g;
   const NtCudaAlgo *algo;
   const float *xin;
   void *ws;
-  gboolean ok;
 
-  if (!nt_conv_geom (cu, op, xd, out_c, win, &g)
-      || !_nt_cuda_check_buf (cu, op, "x", x, 0,
-                              (gsize) g.n * g.c * g.h * g.w)
-      || !_nt_cuda_check_buf (cu, op, "dy", dy, 0,
-                              (gsize) g.n * g.k * g.oh * g.ow)
-      || !_nt_cuda_check_buf (cu, op, "dw", dw, 0,
-                              (gsize) g.k * g.c * g.kh * g.kw)
-      || !_nt_cuda_enter (cu)
-      || !nt_conv_describe (cu, op, &g)
-      || (algo = nt_conv_algo (cu, op, NT_CONV_BACKWARD_FILTER, &g)) == NULL)
-    return;
-  ws = nt_conv_workspace_buf (cu, algo, &ok);
-  if (!ok)
-    return;
-  xin = g.explicit_pad ? nt_conv_padded_input (cu, &g, x->data) : x->data;
-  if (xin == NULL)
+  if ((algo = nt_conv_prepare (cu, op, NT_CONV_BACKWARD_FILTER, xd, out_c,
+                               win, bufs, &g, &ws)) == NULL
+      || (xin = g.explicit_pad ? nt_conv_padded_input (cu, &g, x->data)
+                               : x->data) == NULL)
     return;
   (void) NT_CUDNN_TRY (cu, cudnnConvolutionBackwardFilter
                              (cu->cudnn, &one, cu->x_desc, xin, cu->y_desc,

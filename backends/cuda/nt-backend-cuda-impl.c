@@ -160,7 +160,7 @@ _nt_cuda_scratch (NtCudaBackend *cu, NtCudaScratch *s, gsize bytes)
 {
   void *data = NULL;
 
-  if (bytes <= s->bytes && (s->data != NULL || bytes == 0))
+  if (bytes <= s->bytes)
     return s->data;
   /* Queued work may still read or write the old array. */
   if (!NT_CUDA_TRY (cu, cudaStreamSynchronize (cu->stream)))
@@ -181,9 +181,7 @@ _nt_cuda_scratch (NtCudaBackend *cu, NtCudaScratch *s, gsize bytes)
 void
 _nt_cuda_scratch_free (NtCudaScratch *s)
 {
-  if (s->data != NULL)
-    (void) cudaFree (s->data);
-  s->data = NULL;
+  g_clear_pointer (&s->data, cudaFree);
   s->bytes = 0;
 }
 
@@ -241,14 +239,14 @@ nt_cuda_send (NtCudaBackend *cu, void *dst, const void *src, gsize bytes)
   return TRUE;
 }
 
-/* Byte size of `count` elements of `size` bytes rounded up to 16, or 0 on
- * overflow. */
+/* Byte size of `n` (an int row count, >= 0) elements of `size` bytes
+ * rounded up to 16. With an element of a few bytes it cannot overflow a
+ * 64-bit size (CUDA has no 32-bit hosts). */
+G_STATIC_ASSERT (sizeof (gsize) >= 8);
 static gsize
-nt_cuda_bytes (gsize count, gsize size)
+nt_cuda_bytes (int n, gsize size)
 {
-  if (count > (G_MAXSIZE - 16) / size)
-    return 0;
-  return (count * size + 15) & ~(gsize) 15;
+  return ((gsize) n * size + 15) & ~(gsize) 15;
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -398,8 +396,10 @@ nt_cuda_copy (NtBackend *be, NtBuffer *dst, gsize dst_off,
   if (dst == src && dst_off < src_off + count && src_off < dst_off + count)
     {
       /* Overlapping ranges are outside the contract; go through scratch
-       * memory so that they still behave like memmove. */
-      void *tmp = _nt_cuda_scratch (cu, &cu->pad2, bytes);
+       * memory so that they still behave like memmove. The padding
+       * scratch: only convolutions use it otherwise, and stream order puts
+       * their work before or after both copies. */
+      void *tmp = _nt_cuda_scratch (cu, &cu->pad, bytes);
 
       if (tmp == NULL
           || !NT_CUDA_TRY (cu, cudaMemcpyAsync (tmp, src->data + src_off,
@@ -655,9 +655,8 @@ nt_cuda_softmax_xent (NtBackend *be, const NtBuffer *logits,
     return;
 
   /* aux: [labels (int) | row losses (double)]; staging likewise. */
-  label_bytes = nt_cuda_bytes ((gsize) n, sizeof (int));
-  loss_bytes = loss_out != NULL ? nt_cuda_bytes ((gsize) n, sizeof (double))
-                                : 0;
+  label_bytes = nt_cuda_bytes (n, sizeof (int));
+  loss_bytes = loss_out != NULL ? nt_cuda_bytes (n, sizeof (double)) : 0;
   dev = _nt_cuda_scratch (cu, &cu->aux, label_bytes + loss_bytes);
   stage = dev != NULL ? nt_cuda_stage (cu, label_bytes + loss_bytes) : NULL;
   if (stage == NULL)
@@ -884,18 +883,12 @@ nt_cuda_destroy (NtBackend *be)
   _nt_cuda_conv_clear (cu);
   _nt_cuda_scratch_free (&cu->aux);
   _nt_cuda_scratch_free (&cu->pad);
-  _nt_cuda_scratch_free (&cu->pad2);
   _nt_cuda_scratch_free (&cu->workspace);
-  if (cu->stage != NULL)
-    (void) cudaFreeHost (cu->stage);
-  if (cu->stage_done != NULL)
-    (void) cudaEventDestroy (cu->stage_done);
-  if (cu->cudnn != NULL)
-    (void) cudnnDestroy (cu->cudnn);
-  if (cu->cublas != NULL)
-    (void) cublasDestroy (cu->cublas);
-  if (cu->stream != NULL)
-    (void) cudaStreamDestroy (cu->stream);
+  g_clear_pointer (&cu->stage, cudaFreeHost);
+  g_clear_pointer (&cu->stage_done, cudaEventDestroy);
+  g_clear_pointer (&cu->cudnn, cudnnDestroy);
+  g_clear_pointer (&cu->cublas, cublasDestroy);
+  g_clear_pointer (&cu->stream, cudaStreamDestroy);
   (void) cudaGetLastError ();
   g_clear_error (&cu->error);
   g_free (cu);
@@ -1058,19 +1051,10 @@ nt_cuda_create (const NtBackendClass *klass, const NtOptions *opts,
       && NT_CUBLAS_TRY (cu, cublasSetMathMode (cu->cublas,
                                                CUBLAS_DEFAULT_MATH))
       && NT_CUDNN_TRY (cu, cudnnCreate (&cu->cudnn))
-      && NT_CUDNN_TRY (cu, cudnnSetStream (cu->cudnn, cu->stream)))
-    {
-      GError *conv_error = NULL;
-
-      if (!_nt_cuda_conv_init (cu, &conv_error))
-        {
-          g_propagate_error (error, conv_error);
-          nt_cuda_destroy (&cu->parent);
-          return NULL;
-        }
-      if (nt_cuda_smoke_test (cu))
-        return &cu->parent;
-    }
+      && NT_CUDNN_TRY (cu, cudnnSetStream (cu->cudnn, cu->stream))
+      && _nt_cuda_conv_init (cu)
+      && nt_cuda_smoke_test (cu))
+    return &cu->parent;
   g_propagate_error (error, cu->error);
   cu->error = NULL;
   nt_cuda_destroy (&cu->parent);

@@ -24,6 +24,20 @@ nt_blocks (size_t n)
   return (unsigned int) (b < NT_MAX_BLOCKS ? b : NT_MAX_BLOCKS);
 }
 
+/* Queues `kernel` (args converted to its parameter types) on `stream` with
+ * the grid-stride grid for `work` elements; cudaSuccess without launching
+ * when there is none. */
+template <typename... P, typename... A>
+static cudaError_t
+nt_launch (cudaStream_t stream, size_t work, void (*kernel) (P...),
+           A... args)
+{
+  if (work == 0)
+    return cudaSuccess;
+  kernel<<<nt_blocks (work), NT_THREADS, 0, stream>>> (args...);
+  return cudaGetLastError ();
+}
+
 #define NT_FOR_EACH(i, n)                                                   \
   for (size_t i = (size_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n);  \
        i += (size_t) gridDim.x * blockDim.x)
@@ -40,10 +54,7 @@ k_fill (float *p, size_t n, float v)
 extern "C" cudaError_t
 _nt_cuda_k_fill (cudaStream_t stream, float *p, size_t n, float v)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_fill<<<nt_blocks (n), NT_THREADS, 0, stream>>> (p, n, v);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_fill, p, n, v);
 }
 
 __global__ void
@@ -56,10 +67,7 @@ k_scale (float *p, size_t n, float beta)
 extern "C" cudaError_t
 _nt_cuda_k_scale (cudaStream_t stream, float *p, size_t n, float beta)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_scale<<<nt_blocks (n), NT_THREADS, 0, stream>>> (p, n, beta);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_scale, p, n, beta);
 }
 
 /* ---- bias --------------------------------------------------------------- */
@@ -75,11 +83,7 @@ extern "C" cudaError_t
 _nt_cuda_k_bias_add (cudaStream_t stream, float *y, const float *b,
                      size_t total, int c, int spatial)
 {
-  if (total == 0)
-    return cudaSuccess;
-  k_bias_add<<<nt_blocks (total), NT_THREADS, 0, stream>>> (y, b, total, c,
-                                                             spatial);
-  return cudaGetLastError ();
+  return nt_launch (stream, total, k_bias_add, y, b, total, c, spatial);
 }
 
 /* One block per channel: each thread sums a fixed strided subset in double,
@@ -139,10 +143,7 @@ extern "C" cudaError_t
 _nt_cuda_k_relu_forward (cudaStream_t stream, const float *x, float *y,
                          size_t n)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_relu_forward<<<nt_blocks (n), NT_THREADS, 0, stream>>> (x, y, n);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_relu_forward, x, y, n);
 }
 
 __global__ void
@@ -156,10 +157,7 @@ extern "C" cudaError_t
 _nt_cuda_k_relu_backward (cudaStream_t stream, const float *y,
                           const float *dy, float *dx, size_t n)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_relu_backward<<<nt_blocks (n), NT_THREADS, 0, stream>>> (y, dy, dx, n);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_relu_backward, y, dy, dx, n);
 }
 
 __global__ void
@@ -179,12 +177,8 @@ _nt_cuda_k_dropout_forward (cudaStream_t stream, const float *x, float *y,
                             float *mask, size_t n, float rate, float scale,
                             uint64_t seed)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_dropout_forward<<<nt_blocks (n), NT_THREADS, 0, stream>>> (x, y, mask, n,
-                                                                rate, scale,
-                                                                seed);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_dropout_forward, x, y, mask, n, rate, scale,
+                    seed);
 }
 
 __global__ void
@@ -198,11 +192,7 @@ extern "C" cudaError_t
 _nt_cuda_k_dropout_backward (cudaStream_t stream, const float *dy,
                              const float *mask, float *dx, size_t n)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_dropout_backward<<<nt_blocks (n), NT_THREADS, 0, stream>>> (dy, mask, dx,
-                                                                 n);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_dropout_backward, dy, mask, dx, n);
 }
 
 /* ---- softmax cross-entropy, argmax ------------------------------------- */
@@ -244,11 +234,8 @@ _nt_cuda_k_softmax_xent (cudaStream_t stream, const float *logits,
                          const int *labels, int n, int classes,
                          double *row_loss, float *dlogits)
 {
-  if (n <= 0)
-    return cudaSuccess;
-  k_softmax_xent<<<nt_blocks ((size_t) n), NT_THREADS, 0, stream>>>
-    (logits, labels, n, classes, row_loss, dlogits);
-  return cudaGetLastError ();
+  return nt_launch (stream, n > 0 ? (size_t) n : 0, k_softmax_xent, logits,
+                    labels, n, classes, row_loss, dlogits);
 }
 
 __global__ void
@@ -270,11 +257,8 @@ extern "C" cudaError_t
 _nt_cuda_k_argmax (cudaStream_t stream, const float *x, int n, int classes,
                    int *out)
 {
-  if (n <= 0)
-    return cudaSuccess;
-  k_argmax<<<nt_blocks ((size_t) n), NT_THREADS, 0, stream>>> (x, n, classes,
-                                                                out);
-  return cudaGetLastError ();
+  return nt_launch (stream, n > 0 ? (size_t) n : 0, k_argmax, x, n, classes,
+                    out);
 }
 
 /* ---- Adam --------------------------------------------------------------- */
@@ -300,12 +284,8 @@ _nt_cuda_k_adam (cudaStream_t stream, float *param, const float *grad,
                  float *m, float *v, size_t n, float lr_t, float beta1,
                  float beta2, float c1, float c2, float eps)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_adam<<<nt_blocks (n), NT_THREADS, 0, stream>>> (param, grad, m, v, n,
-                                                     lr_t, beta1, beta2, c1,
-                                                     c2, eps);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_adam, param, grad, m, v, n, lr_t, beta1,
+                    beta2, c1, c2, eps);
 }
 
 /* ---- attack helpers ----------------------------------------------------- */
@@ -330,10 +310,7 @@ k_sign (const float *x, float *y, size_t n)
 extern "C" cudaError_t
 _nt_cuda_k_sign (cudaStream_t stream, const float *x, float *y, size_t n)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_sign<<<nt_blocks (n), NT_THREADS, 0, stream>>> (x, y, n);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_sign, x, y, n);
 }
 
 __global__ void
@@ -355,11 +332,7 @@ extern "C" cudaError_t
 _nt_cuda_k_scale_add (cudaStream_t stream, float *y, float alpha,
                       const float *x, float beta, size_t n)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_scale_add<<<nt_blocks (n), NT_THREADS, 0, stream>>> (y, alpha, x, beta,
-                                                          n);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_scale_add, y, alpha, x, beta, n);
 }
 
 __global__ void
@@ -372,10 +345,7 @@ k_clip (float *x, float lo, float hi, size_t n)
 extern "C" cudaError_t
 _nt_cuda_k_clip (cudaStream_t stream, float *x, float lo, float hi, size_t n)
 {
-  if (n == 0)
-    return cudaSuccess;
-  k_clip<<<nt_blocks (n), NT_THREADS, 0, stream>>> (x, lo, hi, n);
-  return cudaGetLastError ();
+  return nt_launch (stream, n, k_clip, x, lo, hi, n);
 }
 
 __global__ void
@@ -393,15 +363,9 @@ _nt_cuda_k_perturb (cudaStream_t stream, const float *x, const float *dir,
                     const float *eps, int rows, int cols, float lo, float hi,
                     float *out)
 {
-  size_t total;
-
-  if (rows <= 0 || cols <= 0)
-    return cudaSuccess;
-  total = (size_t) rows * (size_t) cols;
-  k_perturb<<<nt_blocks (total), NT_THREADS, 0, stream>>> (x, dir, eps, rows,
-                                                            cols, lo, hi,
-                                                            out);
-  return cudaGetLastError ();
+  return nt_launch (stream,
+                    rows > 0 && cols > 0 ? (size_t) rows * (size_t) cols : 0,
+                    k_perturb, x, dir, eps, rows, cols, lo, hi, out);
 }
 
 /* ---- explicit padding for asymmetric convolutions ----------------------- */
@@ -429,13 +393,8 @@ extern "C" cudaError_t
 _nt_cuda_k_pad (cudaStream_t stream, const float *x, size_t planes, int h,
                 int w, int top, int left, int hp, int wp, float *xp)
 {
-  size_t total = planes * (size_t) hp * (size_t) wp;
-
-  if (total == 0)
-    return cudaSuccess;
-  k_pad<<<nt_blocks (total), NT_THREADS, 0, stream>>> (x, planes, h, w, top,
-                                                        left, hp, wp, xp);
-  return cudaGetLastError ();
+  return nt_launch (stream, planes * (size_t) hp * (size_t) wp, k_pad, x,
+                    planes, h, w, top, left, hp, wp, xp);
 }
 
 __global__ void
@@ -458,14 +417,8 @@ extern "C" cudaError_t
 _nt_cuda_k_crop (cudaStream_t stream, const float *xp, size_t planes, int h,
                  int w, int top, int left, int hp, int wp, float *x)
 {
-  size_t total = planes * (size_t) h * (size_t) w;
-
-  if (total == 0)
-    return cudaSuccess;
-  k_crop<<<nt_blocks (total), NT_THREADS, 0, stream>>> (xp, planes, h, w,
-                                                         top, left, hp, wp,
-                                                         x);
-  return cudaGetLastError ();
+  return nt_launch (stream, planes * (size_t) h * (size_t) w, k_crop, xp,
+                    planes, h, w, top, left, hp, wp, x);
 }
 
 /* ---- max pooling ------------------------------------------------------- */
@@ -514,13 +467,9 @@ _nt_cuda_k_maxpool_forward (cudaStream_t stream, const float *x,
                             size_t planes, int h, int w, int kh, int kw,
                             int sh, int sw, int oh, int ow, float *y)
 {
-  size_t total = planes * (size_t) oh * (size_t) ow;
-
-  if (total == 0)
-    return cudaSuccess;
-  k_maxpool_forward<<<nt_blocks (total), NT_THREADS, 0, stream>>>
-    (x, planes, h, w, kh, kw, sh, sw, oh, ow, y);
-  return cudaGetLastError ();
+  return nt_launch (stream, planes * (size_t) oh * (size_t) ow,
+                    k_maxpool_forward, x, planes, h, w, kh, kw, sh, sw, oh,
+                    ow, y);
 }
 
 __global__ void
@@ -560,11 +509,7 @@ _nt_cuda_k_maxpool_backward (cudaStream_t stream, const float *x,
                              int kh, int kw, int sh, int sw, int oh, int ow,
                              float *dx)
 {
-  size_t total = planes * (size_t) h * (size_t) w;
-
-  if (total == 0)
-    return cudaSuccess;
-  k_maxpool_backward<<<nt_blocks (total), NT_THREADS, 0, stream>>>
-    (x, dy, planes, h, w, kh, kw, sh, sw, oh, ow, dx);
-  return cudaGetLastError ();
+  return nt_launch (stream, planes * (size_t) h * (size_t) w,
+                    k_maxpool_backward, x, dy, planes, h, w, kh, kw, sh, sw,
+                    oh, ow, dx);
 }

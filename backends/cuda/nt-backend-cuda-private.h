@@ -4,9 +4,10 @@
  * The backend is a thin plugin, nt-backend-cuda.c (descriptor, class,
  * options; links no CUDA library, see nt-backend-cuda-impl.h), and an
  * implementation module loaded on demand, split in three files:
- *   nt-backend-cuda-impl.c     module entry, probe, instance (stream, cuBLAS
- *                              and cuDNN handles), memory, staging, sticky
- *                              errors, GEMM and the element-wise ops
+ *   nt-backend-cuda-impl.c     module entry, instance (device check,
+ *                              stream, cuBLAS and cuDNN handles), memory,
+ *                              staging, sticky errors, GEMM and the
+ *                              element-wise ops; the probe is the plugin's
  *   nt-backend-cuda-conv.c     convolution through cuDNN (algorithm cache,
  *                              workspace, explicit asymmetric padding) and
  *                              max pooling through our own kernels
@@ -148,8 +149,8 @@ typedef struct {
   gsize stage_bytes;
   cudaEvent_t stage_done;
   NtCudaScratch aux;          /* labels, eps, row losses, argmax results */
-  NtCudaScratch pad;          /* zero-padded input / its gradient */
-  NtCudaScratch pad2;         /* a second one (copy of overlapping ranges) */
+  NtCudaScratch pad;          /* zero-padded input / its gradient; also
+                               * the temporary of an overlapping copy */
   NtCudaScratch workspace;    /* cuDNN workspace */
   /* cuDNN descriptors, re-set for every call. */
   cudnnTensorDescriptor_t x_desc, y_desc;
@@ -191,9 +192,9 @@ gboolean _nt_cuda_check_buf (NtCudaBackend *cu, const char *op,
 gboolean _nt_cuda_check_dims (NtCudaBackend *cu, const char *op, NtDims d,
                               gboolean allow_zero);
 
-/* The scratch array grown to at least `bytes`, or NULL after recording the
- * failure. Growing waits for the stream first, since queued work may still
- * use the old memory. */
+/* The scratch array grown to at least `bytes` (> 0: no caller asks for
+ * none), or NULL after recording the failure. Growing waits for the stream
+ * first, since queued work may still use the old memory. */
 void *_nt_cuda_scratch (NtCudaBackend *cu, NtCudaScratch *s, gsize bytes);
 /* Frees a scratch array (the stream must be idle). */
 void _nt_cuda_scratch_free (NtCudaScratch *s);
@@ -216,8 +217,9 @@ void _nt_cuda_maxpool_backward (NtBackend *be, const NtBuffer *x,
                                 const NtWindow *win, NtBuffer *dx);
 
 /* Creates / destroys the cuDNN descriptors and the algorithm cache of an
- * instance (nt-backend-cuda-conv.c). */
-gboolean _nt_cuda_conv_init (NtCudaBackend *cu, GError **error);
+ * instance (nt-backend-cuda-conv.c). Init returns FALSE after recording
+ * the failure in cu->error, like every other step of create. */
+gboolean _nt_cuda_conv_init (NtCudaBackend *cu);
 void _nt_cuda_conv_clear (NtCudaBackend *cu);
 
 G_END_DECLS

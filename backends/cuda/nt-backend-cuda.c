@@ -271,7 +271,7 @@ cudart_sees_device (char **why_out)
   rc = nt_cudart.get_count (&count);
   if (rc != 0)
     {
-      /* the same words as the implementation's probe */
+      /* the same words as the implementation's create */
       *why_out = g_strdup_printf (
         "%s (cudaGetDeviceCount: %s)%s", nt_cudart.error_string (rc),
         nt_cudart.error_name (rc),
