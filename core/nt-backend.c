@@ -46,6 +46,8 @@ nt_backend_open (NtRegistry *registry, const char *selection, GError **error)
   if (be == NULL)
     return NULL;
   be->klass = klass;
+  be->grad_buf[0] = be->grad_buf[1] = NULL;
+  be->grad_count = 0;
   if (be->ops == NULL || be->ops->api_version != NT_BACKEND_API_VERSION)
     {
       g_set_error (error, NT_BACKEND_ERROR, NT_BACKEND_ERROR_API,
@@ -63,8 +65,12 @@ nt_backend_open (NtRegistry *registry, const char *selection, GError **error)
 void
 nt_backend_free (NtBackend *be)
 {
-  if (be)
-    be->ops->destroy (be);
+  if (be == NULL)
+    return;
+  for (int i = 0; i < 2; i++)
+    if (be->grad_buf[i] != NULL)
+      be->ops->free (be, be->grad_buf[i]);
+  be->ops->destroy (be);
 }
 
 const char *

@@ -195,6 +195,12 @@ struct _NtBackendOps {
 struct _NtBackend {
   const NtBackendOps *ops;
   const struct _NtBackendClass *klass;
+  /* Owned by the core, left alone by backends (nt_backend_open clears
+   * them, nt_backend_free frees them): the two gradient ping-pong buffers
+   * that every network on this instance shares (nt-network.c), each of
+   * grad_count floats. */
+  NtBuffer *grad_buf[2];
+  gsize grad_count;
 };
 
 /* The class of a backend feature. probe: TRUE when usable here; otherwise

@@ -23,11 +23,6 @@ struct _NtNetwork {
   GArray *params;                    /* ParamRef */
   int first_param_layer;             /* -1 when no layer has parameters */
 
-  /* two ping-pong buffers for the gradients between layers, each sized for
-   * the largest input of layers 1.. at max_batch, shared with the other
-   * networks of the backend (NULL until a layer needs them) */
-  struct _NtGradScratch *grads;
-
   NtBuffer *input;                   /* lazily allocated convenience */
   NtBuffer *dlogits;
   gsize dlogits_count;
@@ -37,87 +32,31 @@ struct _NtNetwork {
 
 /* The gradient ping-pong buffers are scratch: written and read within one
  * nt_network_backward. Every network on one backend instance shares one
- * pair (grown to the largest need), so the study's runner, which holds
- * every model of a set at once, keeps one pair instead of one per model
- * (75 MB each for the cnn at batch 256). A backend instance is used by one
- * thread at a time, so two backward passes never overlap on it. */
-typedef struct _NtGradScratch {
-  NtBackend *be;
-  NtBuffer *buf[2];
-  gsize count;
-  int refs;
-} NtGradScratch;
-
-static GMutex grad_lock;
-static GHashTable *grad_scratch;   /* NtBackend* -> NtGradScratch* */
-
-/* Makes `net` hold (a reference to) its backend's pair, at least `need`
- * floats each. */
+ * pair (NtBackend.grad_buf, grown to the largest need), so the study's
+ * runner, which holds every model of a set at once, keeps one pair instead
+ * of one per model (75 MB each for the cnn at batch 256). A backend
+ * instance is used by one thread at a time, so two backward passes never
+ * overlap on it. Grows the pair to at least `need` floats each. */
 static gboolean
-grads_acquire (NtNetwork *net, gsize need, GError **error)
+grads_reserve (NtBackend *be, gsize need, GError **error)
 {
-  NtBackend *be = net->be;
-  gboolean ok = TRUE;
-
-  g_mutex_lock (&grad_lock);
-  if (grad_scratch == NULL)
-    grad_scratch = g_hash_table_new (g_direct_hash, g_direct_equal);
-  NtGradScratch *gs = net->grads;
-  if (gs == NULL)
+  if (need <= be->grad_count)
+    return TRUE;
+  NtBuffer *g0 = be->ops->alloc (be, need, error);
+  NtBuffer *g1 = g0 ? be->ops->alloc (be, need, error) : NULL;
+  if (g1 == NULL)
     {
-      gs = g_hash_table_lookup (grad_scratch, be);
-      if (gs == NULL)
-        {
-          gs = g_new0 (NtGradScratch, 1);
-          gs->be = be;
-          g_hash_table_insert (grad_scratch, be, gs);
-        }
-      gs->refs++;
-      net->grads = gs;
+      if (g0)
+        be->ops->free (be, g0);
+      return FALSE;
     }
-  if (need > gs->count)
-    {
-      NtBuffer *g0 = be->ops->alloc (be, need, error);
-      NtBuffer *g1 = g0 ? be->ops->alloc (be, need, error) : NULL;
-      if (g1 == NULL)
-        {
-          if (g0)
-            be->ops->free (be, g0);
-          ok = FALSE;
-        }
-      else
-        {
-          for (int i = 0; i < 2; i++)
-            if (gs->buf[i] != NULL)
-              be->ops->free (be, gs->buf[i]);
-          gs->buf[0] = g0;
-          gs->buf[1] = g1;
-          gs->count = need;
-        }
-    }
-  g_mutex_unlock (&grad_lock);
-  return ok;
-}
-
-/* Drops the network's reference; the last one frees the pair. */
-static void
-grads_release (NtNetwork *net)
-{
-  NtGradScratch *gs = net->grads;
-
-  if (gs == NULL)
-    return;
-  g_mutex_lock (&grad_lock);
-  if (--gs->refs == 0)
-    {
-      g_hash_table_remove (grad_scratch, gs->be);
-      for (int i = 0; i < 2; i++)
-        if (gs->buf[i] != NULL)
-          gs->be->ops->free (gs->be, gs->buf[i]);
-      g_free (gs);
-    }
-  g_mutex_unlock (&grad_lock);
-  net->grads = NULL;
+  for (int i = 0; i < 2; i++)
+    if (be->grad_buf[i] != NULL)
+      be->ops->free (be, be->grad_buf[i]);
+  be->grad_buf[0] = g0;
+  be->grad_buf[1] = g1;
+  be->grad_count = need;
+  return TRUE;
 }
 
 NtNetwork *
@@ -152,7 +91,6 @@ nt_network_free (NtNetwork *net)
   for (guint i = 0; i < net->params->len; i++)
     g_free (g_array_index (net->params, ParamRef, i).name);
   g_array_free (net->params, TRUE);
-  grads_release (net);
   if (net->input != NULL)
     be->ops->free (be, net->input);
   if (net->dlogits != NULL)
@@ -194,7 +132,7 @@ append_layer (NtNetwork *net, NtLayer *layer, GError **error)
   /* Layers after the first write their input gradient into the ping-pong
    * buffers; grow them if this layer's input is the largest so far. */
   gsize need = (gsize) net->max_batch * nt_shape_size (layer->in);
-  if (index > 0 && !grads_acquire (net, need, error))
+  if (index > 0 && !grads_reserve (be, need, error))
     goto fail;
 
   g_ptr_array_add (net->layers, layer);
@@ -409,8 +347,7 @@ nt_network_backward (NtNetwork *net, const NtBuffer *dlogits, NtBuffer *dx)
       else if (i == stop)
         target = NULL;
       else
-        target = dy == net->grads->buf[0] ? net->grads->buf[1]
-                                          : net->grads->buf[0];
+        target = dy == be->grad_buf[0] ? be->grad_buf[1] : be->grad_buf[0];
       dy = nt_layer_backward (l, be, dy, target);
     }
   /* A pass-through first layer (or no layers) leaves the gradient where it

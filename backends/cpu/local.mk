@@ -22,8 +22,7 @@ backends_cpu_nt_backend_cpu_la_LIBADD = $(NT_PLUGIN_LIBADD) $(BLAS_LIBS) -lm
 check_PROGRAMS += tests/test-cpu-ops
 TESTS += tests/test-cpu-ops
 tests_test_cpu_ops_SOURCES = tests/test-cpu-ops.c \
-	tests/nt-ref-ops.c tests/nt-ref-ops.h \
-	tests/nt-test-util.c tests/nt-test-util.h
+	tests/nt-ref-ops.c tests/nt-ref-ops.h $(NT_TEST_UTIL)
 # NT_TEST_CFLAGS / NT_TEST_LDADD come from tests/local.mk
 tests_test_cpu_ops_CFLAGS = $(NT_TEST_CFLAGS)
 tests_test_cpu_ops_LDADD = $(NT_TEST_LDADD)

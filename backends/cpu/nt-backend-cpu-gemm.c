@@ -237,8 +237,9 @@ _nt_cpu_gemm_skinny_fits (gboolean trans_a, gboolean trans_b, int m, int n,
                           int k)
 {
   /* the shapes measured faster than OpenBLAS: a long k with few outputs
-   * (NT), a short k with long rows of C (NN, TN) */
-  return (!trans_a && trans_b && k >= 1024 && (gsize) m * n <= 128 * 128)
+   * (NT: up to the dense layer's 128 outputs for an evaluation batch of
+   * 256), a short k with long rows of C (NN, TN) */
+  return (!trans_a && trans_b && k >= 1024 && (gsize) m * n <= 256 * 128)
          || (!trans_b && k <= 256 && n >= 1024);
 }
 
