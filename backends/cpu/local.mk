@@ -7,12 +7,15 @@ backends_cpu_nt_backend_cpu_la_SOURCES = \
 	backends/cpu/nt-backend-cpu-eltwise.c \
 	backends/cpu/nt-backend-cpu-gemm.c \
 	backends/cpu/nt-backend-cpu-winograd.c \
-	backends/cpu/nt-backend-cpu-private.h
+	backends/cpu/nt-backend-cpu-private.h \
+	backends/nt-backend-util.c backends/nt-backend-util.h
 # -fvect-cost-model=dynamic: -O2 alone vectorises only loops that need no
 # runtime alias or trip-count checks, which left every element-wise loop
 # scalar. -fno-math-errno: sqrtf may then be a vector instruction (Adam's
 # loop stayed scalar for the errno of a negative argument, which it never
 # has); nothing here reads errno after a math function.
+backends_cpu_nt_backend_cpu_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/backends
 backends_cpu_nt_backend_cpu_la_CFLAGS = $(AM_CFLAGS) $(BLAS_CFLAGS) \
 	-ftree-vectorize -fvect-cost-model=dynamic -fno-math-errno \
 	$(OPENMP_CFLAGS)

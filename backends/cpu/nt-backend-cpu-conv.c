@@ -67,25 +67,8 @@ nt_conv_geom (NtCpuBackend *cpu, const char *op, NtDims xd, int out_c,
   int oh, ow;
   gsize per_thread;
 
-  if (!_nt_cpu_check_dims (cpu, op, xd, FALSE))
+  if (!_nt_backend_check_conv (&cpu->error, "cpu", op, xd, out_c, win))
     return FALSE;
-  if (win == NULL || win->kh < 1 || win->kw < 1 || win->stride_h < 1
-      || win->stride_w < 1 || win->pad_top < 0 || win->pad_bottom < 0
-      || win->pad_left < 0 || win->pad_right < 0 || out_c < 1)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: invalid window or channel count (kernel, stride and "
-                    "out_c must be >= 1, padding >= 0)", op);
-      return FALSE;
-    }
-  if ((gint64) xd.h + win->pad_top + win->pad_bottom < win->kh
-      || (gint64) xd.w + win->pad_left + win->pad_right < win->kw)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: %dx%d kernel larger than the padded %dx%d input",
-                    op, win->kh, win->kw, xd.h, xd.w);
-      return FALSE;
-    }
   oh = nt_window_out_h (win, xd.h);
   ow = nt_window_out_w (win, xd.w);
   g->n = xd.n;
@@ -611,29 +594,8 @@ static gboolean
 nt_pool_geom (NtCpuBackend *cpu, const char *op, NtDims xd,
               const NtWindow *win, gsize *oh, gsize *ow)
 {
-  if (!_nt_cpu_check_dims (cpu, op, xd, FALSE))
+  if (!_nt_backend_check_pool (&cpu->error, "cpu", op, xd, win))
     return FALSE;
-  if (win == NULL || win->kh < 1 || win->kw < 1 || win->stride_h < 1
-      || win->stride_w < 1)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: invalid window (kernel and stride must be >= 1)", op);
-      return FALSE;
-    }
-  if (win->pad_top != 0 || win->pad_bottom != 0 || win->pad_left != 0
-      || win->pad_right != 0)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: max pooling takes no padding", op);
-      return FALSE;
-    }
-  if (win->kh > xd.h || win->kw > xd.w)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: %dx%d window larger than the %dx%d input", op,
-                    win->kh, win->kw, xd.h, xd.w);
-      return FALSE;
-    }
   *oh = nt_window_out_h (win, xd.h);
   *ow = nt_window_out_w (win, xd.w);
   if ((gsize) xd.n * xd.c > G_MAXSIZE / ((gsize) xd.h * xd.w))

@@ -12,30 +12,8 @@
 #include "nt-dropout-private.h"
 #include "nt-backend-cpu-private.h"
 
-/* n * c * spatial as a gsize, or FALSE (INVALID recorded) when a factor is
- * negative or the product overflows. */
-static gboolean
-nt_count3 (NtCpuBackend *cpu, const char *op, int n, int c, int spatial,
-           gsize *out)
-{
-  gsize nc;
-
-  if (n < 0 || c < 0 || spatial < 0)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: negative size (n=%d, c=%d, spatial=%d)", op, n, c,
-                    spatial);
-      return FALSE;
-    }
-  nc = (gsize) n * (gsize) c;
-  if (spatial > 0 && nc > G_MAXSIZE / (gsize) spatial)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID, "%s: size overflows", op);
-      return FALSE;
-    }
-  *out = nc * (gsize) spatial;
-  return TRUE;
-}
+#define nt_count3(cpu, ...) \
+  _nt_backend_count3 (&(cpu)->error, "cpu", __VA_ARGS__)
 
 void
 _nt_cpu_bias_add (NtBackend *be, NtBuffer *y, const NtBuffer *b, int n, int c,

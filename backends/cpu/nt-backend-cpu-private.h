@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include "nt-backend.h"
+#include "nt-backend-util.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -124,11 +125,6 @@ nt_relu_mask (float *dst, const float *g, const float *y, gsize count)
     }
 }
 
-struct _NtBuffer {
-  gsize count;   /* elements */
-  float *data;   /* NT_CPU_ALIGN-aligned, NULL when count == 0 */
-};
-
 /* A growable scratch array owned by the instance, reused between calls so a
  * training step allocates nothing. */
 typedef struct {
@@ -150,22 +146,16 @@ typedef struct {
 
 #define NT_CPU(be) ((NtCpuBackend *) (be))
 
-/* Records `code`/message as the instance's failure unless one is already
- * kept (the first failure wins). */
-void _nt_cpu_fail (NtCpuBackend *cpu, NtBackendError code,
-                   const char *format, ...) G_GNUC_PRINTF (3, 4);
-
-/* TRUE when `buf` is not NULL and holds at least offset + count elements;
- * otherwise records an INVALID failure naming `op` and `what`. */
-gboolean _nt_cpu_check_buf (NtCpuBackend *cpu, const char *op,
-                            const char *what, const NtBuffer *buf,
-                            gsize offset, gsize count);
-
-/* TRUE when every value is positive (or non-negative where `allow_zero`),
- * else records an INVALID failure naming `op`. Checks dims of an image
- * batch. */
-gboolean _nt_cpu_check_dims (NtCpuBackend *cpu, const char *op, NtDims d,
-                             gboolean allow_zero);
+/* The sticky error and argument checks of nt-backend-util.h on the
+ * instance's error (buffers' data are NT_CPU_ALIGN-aligned): records the
+ * first failure; later operations still run and the caller learns of it at
+ * the next sync. */
+#define _nt_cpu_fail(cpu, ...) \
+  _nt_backend_fail (&(cpu)->error, "cpu", __VA_ARGS__)
+#define _nt_cpu_check_buf(cpu, ...) \
+  _nt_backend_check_buf (&(cpu)->error, "cpu", __VA_ARGS__)
+#define _nt_cpu_check_dims(cpu, ...) \
+  _nt_backend_check_dims (&(cpu)->error, "cpu", __VA_ARGS__)
 
 /* The scratch array grown to at least `count` elements, or NULL after
  * recording an OUT_OF_MEMORY failure. Contents are undefined. */

@@ -11,7 +11,6 @@
 #include "config.h"
 #endif
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -35,59 +34,6 @@ void openblas_set_num_threads (int num_threads);
 #endif
 
 /* ---- sticky errors and argument checks -------------------------------- */
-
-void
-_nt_cpu_fail (NtCpuBackend *cpu, NtBackendError code, const char *format, ...)
-{
-  va_list ap;
-  char *msg;
-
-  if (cpu->error != NULL)
-    return;  /* the first failure is the one reported */
-  va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  cpu->error = g_error_new (NT_BACKEND_ERROR, code, "cpu backend: %s", msg);
-  g_free (msg);
-}
-
-gboolean
-_nt_cpu_check_buf (NtCpuBackend *cpu, const char *op, const char *what,
-                   const NtBuffer *buf, gsize offset, gsize count)
-{
-  if (buf == NULL)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: buffer '%s' is NULL", op, what);
-      return FALSE;
-    }
-  if (offset > buf->count || count > buf->count - offset)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: buffer '%s' holds %" G_GSIZE_FORMAT " elements but "
-                    "the operation needs %" G_GSIZE_FORMAT " from offset %"
-                    G_GSIZE_FORMAT " (a shape does not match the buffers)",
-                    op, what, buf->count, count, offset);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-gboolean
-_nt_cpu_check_dims (NtCpuBackend *cpu, const char *op, NtDims d,
-                    gboolean allow_zero)
-{
-  int lo = allow_zero ? 0 : 1;
-
-  if (d.n < lo || d.c < lo || d.h < lo || d.w < lo)
-    {
-      _nt_cpu_fail (cpu, NT_BACKEND_ERROR_INVALID,
-                    "%s: invalid shape %d x %d x %d x %d (NCHW)", op, d.n,
-                    d.c, d.h, d.w);
-      return FALSE;
-    }
-  return TRUE;
-}
 
 /* ---- memory ----------------------------------------------------------- */
 

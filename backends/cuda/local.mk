@@ -30,7 +30,10 @@ backends_cuda_impl_nt_backend_cuda_impl_la_SOURCES = \
 	backends/cuda/nt-backend-cuda-impl.c \
 	backends/cuda/nt-backend-cuda-impl.h \
 	backends/cuda/nt-backend-cuda-conv.c \
-	backends/cuda/nt-backend-cuda-private.h
+	backends/cuda/nt-backend-cuda-private.h \
+	backends/nt-backend-util.c backends/nt-backend-util.h
+backends_cuda_impl_nt_backend_cuda_impl_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/backends
 backends_cuda_impl_nt_backend_cuda_impl_la_CFLAGS = $(AM_CFLAGS) \
 	$(CUDA_CFLAGS)
 backends_cuda_impl_nt_backend_cuda_impl_la_LDFLAGS = -module -avoid-version \

@@ -96,28 +96,11 @@ static gboolean
 nt_conv_geom (NtCudaBackend *cu, const char *op, NtDims xd, int out_c,
               const NtWindow *win, NtCudaConv *g)
 {
-  gint64 hp, wp;
-
-  if (!_nt_cuda_check_dims (cu, op, xd, FALSE))
+  if (!_nt_backend_check_conv (&cu->error, "cuda", op, xd, out_c, win))
     return FALSE;
-  if (win == NULL || win->kh < 1 || win->kw < 1 || win->stride_h < 1
-      || win->stride_w < 1 || win->pad_top < 0 || win->pad_bottom < 0
-      || win->pad_left < 0 || win->pad_right < 0 || out_c < 1)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: invalid window or channel count (kernel, stride "
-                     "and out_c must be >= 1, padding >= 0)", op);
-      return FALSE;
-    }
-  hp = (gint64) xd.h + win->pad_top + win->pad_bottom;
-  wp = (gint64) xd.w + win->pad_left + win->pad_right;
-  if (hp < win->kh || wp < win->kw)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: %dx%d kernel larger than the padded %dx%d input",
-                     op, win->kh, win->kw, xd.h, xd.w);
-      return FALSE;
-    }
+
+  gint64 hp = (gint64) xd.h + win->pad_top + win->pad_bottom;
+  gint64 wp = (gint64) xd.w + win->pad_left + win->pad_right;
   /* cuDNN describes tensors with int dims and strides. */
   if (hp > INT_MAX || wp > INT_MAX
       || (gint64) xd.n * xd.c * hp * wp > INT_MAX
@@ -557,30 +540,8 @@ static gboolean
 nt_pool_geom (NtCudaBackend *cu, const char *op, NtDims xd,
               const NtWindow *win, int *oh, int *ow)
 {
-  if (!_nt_cuda_check_dims (cu, op, xd, FALSE))
+  if (!_nt_backend_check_pool (&cu->error, "cuda", op, xd, win))
     return FALSE;
-  if (win == NULL || win->kh < 1 || win->kw < 1 || win->stride_h < 1
-      || win->stride_w < 1)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: invalid window (kernel and stride must be >= 1)",
-                     op);
-      return FALSE;
-    }
-  if (win->pad_top != 0 || win->pad_bottom != 0 || win->pad_left != 0
-      || win->pad_right != 0)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: max pooling takes no padding", op);
-      return FALSE;
-    }
-  if (win->kh > xd.h || win->kw > xd.w)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: %dx%d window larger than the %dx%d input", op,
-                     win->kh, win->kw, xd.h, xd.w);
-      return FALSE;
-    }
   /* The kernels index a plane with int offsets. */
   if ((gint64) xd.h * xd.w > INT_MAX
       || (gsize) xd.n * xd.c > G_MAXSIZE / ((gsize) xd.h * xd.w))

@@ -27,7 +27,6 @@
 #endif
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 #include <gmodule.h>  /* G_MODULE_EXPORT */
 
@@ -41,22 +40,6 @@
 #define NT_CUDA_STAGE_MIN ((gsize) 64 << 10)
 
 /* ---- sticky errors and argument checks -------------------------------- */
-
-void
-_nt_cuda_fail (NtCudaBackend *cu, NtBackendError code, const char *format,
-               ...)
-{
-  va_list ap;
-  char *msg;
-
-  if (cu->error != NULL)
-    return;  /* the first failure is the one reported */
-  va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  cu->error = g_error_new (NT_BACKEND_ERROR, code, "cuda backend: %s", msg);
-  g_free (msg);
-}
 
 gboolean
 _nt_cuda_check (NtCudaBackend *cu, cudaError_t rc, const char *what)
@@ -113,44 +96,6 @@ _nt_cuda_enter (NtCudaBackend *cu)
   /* cudaSetDevice is a cheap per-thread setting once the device's primary
    * context exists (the instance created it). */
   return NT_CUDA_TRY (cu, cudaSetDevice (cu->device));
-}
-
-gboolean
-_nt_cuda_check_buf (NtCudaBackend *cu, const char *op, const char *what,
-                    const NtBuffer *buf, gsize offset, gsize count)
-{
-  if (buf == NULL)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: buffer '%s' is NULL", op, what);
-      return FALSE;
-    }
-  if (offset > buf->count || count > buf->count - offset)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: buffer '%s' holds %" G_GSIZE_FORMAT " elements but "
-                     "the operation needs %" G_GSIZE_FORMAT " from offset %"
-                     G_GSIZE_FORMAT " (a shape does not match the buffers)",
-                     op, what, buf->count, count, offset);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-gboolean
-_nt_cuda_check_dims (NtCudaBackend *cu, const char *op, NtDims d,
-                     gboolean allow_zero)
-{
-  int lo = allow_zero ? 0 : 1;
-
-  if (d.n < lo || d.c < lo || d.h < lo || d.w < lo)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: invalid shape %d x %d x %d x %d (NCHW)", op, d.n,
-                     d.c, d.h, d.w);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* ---- scratch and staging ---------------------------------------------- */
@@ -466,30 +411,8 @@ nt_cuda_gemm (NtBackend *be, gboolean trans_a, gboolean trans_b, int m,
 
 /* ---- bias, ReLU, dropout ---------------------------------------------- */
 
-/* n * c * spatial as a gsize, or FALSE (INVALID recorded) when a factor is
- * negative or the product overflows. */
-static gboolean
-nt_count3 (NtCudaBackend *cu, const char *op, int n, int c, int spatial,
-           gsize *out)
-{
-  gsize nc;
-
-  if (n < 0 || c < 0 || spatial < 0)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID,
-                     "%s: negative size (n=%d, c=%d, spatial=%d)", op, n, c,
-                     spatial);
-      return FALSE;
-    }
-  nc = (gsize) n * (gsize) c;
-  if (spatial > 0 && nc > G_MAXSIZE / (gsize) spatial)
-    {
-      _nt_cuda_fail (cu, NT_BACKEND_ERROR_INVALID, "%s: size overflows", op);
-      return FALSE;
-    }
-  *out = nc * (gsize) spatial;
-  return TRUE;
-}
+#define nt_count3(cu, ...) \
+  _nt_backend_count3 (&(cu)->error, "cuda", __VA_ARGS__)
 
 static void
 nt_cuda_bias_add (NtBackend *be, NtBuffer *y, const NtBuffer *b, int n,

@@ -120,13 +120,9 @@ cudaError_t _nt_cuda_k_maxpool_backward (cudaStream_t stream,
 #include <cublas_v2.h>
 #include <cudnn.h>
 #include "nt-backend.h"
+#include "nt-backend-util.h"   /* NtBuffer (data in device memory) */
 
 G_BEGIN_DECLS
-
-struct _NtBuffer {
-  gsize count;   /* elements */
-  float *data;   /* device memory, NULL when count == 0 */
-};
 
 /* A device scratch array owned by the instance, grown on demand and reused
  * (stream order makes reuse between operations safe). */
@@ -161,10 +157,14 @@ typedef struct {
 
 #define NT_CUDA(be) ((NtCudaBackend *) (be))
 
-/* Records `code`/message as the instance's failure unless one is already
- * kept (the first failure wins). */
-void _nt_cuda_fail (NtCudaBackend *cu, NtBackendError code,
-                    const char *format, ...) G_GNUC_PRINTF (3, 4);
+/* The sticky error and argument checks of nt-backend-util.h (the CPU
+ * backend's rules and words) on the instance's error. */
+#define _nt_cuda_fail(cu, ...) \
+  _nt_backend_fail (&(cu)->error, "cuda", __VA_ARGS__)
+#define _nt_cuda_check_buf(cu, ...) \
+  _nt_backend_check_buf (&(cu)->error, "cuda", __VA_ARGS__)
+#define _nt_cuda_check_dims(cu, ...) \
+  _nt_backend_check_dims (&(cu)->error, "cuda", __VA_ARGS__)
 
 /* Each returns TRUE on success; otherwise records a DEVICE failure (OUT_OF
  * MEMORY for allocation failures) naming `what` (the call) and the
@@ -183,14 +183,6 @@ gboolean _nt_cudnn_check (NtCudaBackend *cu, cudnnStatus_t rc,
 /* Makes the instance's device current for the calling thread (the current
  * device is per host thread); FALSE after recording the failure. */
 gboolean _nt_cuda_enter (NtCudaBackend *cu);
-
-/* The buffer checks of the CPU backend: TRUE when `buf` is not NULL and
- * holds at least offset + count elements, else an INVALID failure. */
-gboolean _nt_cuda_check_buf (NtCudaBackend *cu, const char *op,
-                             const char *what, const NtBuffer *buf,
-                             gsize offset, gsize count);
-gboolean _nt_cuda_check_dims (NtCudaBackend *cu, const char *op, NtDims d,
-                              gboolean allow_zero);
 
 /* The scratch array grown to at least `bytes` (> 0: no caller asks for
  * none), or NULL after recording the failure. Growing waits for the stream
