@@ -20,6 +20,7 @@ NT_CORE_API = \
 	core/nt-train.h \
 	core/nt-null.h \
 	core/nt-attack.h \
+	core/nt-attack-protocol.h \
 	core/nt-csv.h \
 	core/nt-experiment.h
 
@@ -45,6 +46,7 @@ core_libnulltool_la_SOURCES = \
 	core/nt-train.c \
 	core/nt-null.c \
 	core/nt-attack.c \
+	core/nt-attack-protocol.c \
 	core/nt-csv.c \
 	core/nt-experiment.c
 

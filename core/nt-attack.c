@@ -103,36 +103,218 @@ chunk_input (NtNetwork *net, const NtBuffer *src, int r0, int m,
   return in;
 }
 
-/* out[0..n) = argmax of `net` (dropout off) on the n samples of x, in
- * chunks of the network's max_batch. Synchronises and reports backend
- * failures. */
-static gboolean
-forward_argmax (NtNetwork *net, const NtBuffer *x, int n, int *out,
-                GError **error)
+/* ---- the loss gradient of an attack direction ------------------------- */
+
+const char *
+nt_loss_gradient_name (NtLossGradient how)
 {
+  switch (how)
+    {
+    case NT_LOSS_GRADIENT_EXACT:
+      return "exact";
+    case NT_LOSS_GRADIENT_TF21_LOGITS:
+      return "tf2.1-logits";
+    case NT_LOSS_GRADIENT_TF21_PROBS:
+      return "tf2.1-probs";
+    }
+  return "unknown";
+}
+
+/* Exact, scaled: g_c = exp(z_c - m) for c != y, with m the largest wrong
+ * logit, and g_y = -(sum of those). This is p - onehot(y) times
+ * 1 / p_m > 0, computed in double, so the largest wrong-class entry is 1
+ * whatever the margin and p_y - 1 never suffers cancellation. */
+static void
+loss_gradient_exact (const float *z, int y, int classes, float *g)
+{
+  double m = -INFINITY, sum = 0.0;
+  for (int c = 0; c < classes; c++)
+    if (c != y && z[c] > m)
+      m = z[c];
+  for (int c = 0; c < classes; c++)
+    if (c != y)
+      {
+        double e = exp ((double) z[c] - m);
+        g[c] = (float) e;
+        sum += e;
+      }
+  g[y] = (float) -sum;
+}
+
+/* Softmax in float32 as TensorFlow computes it: exp(z - max) / sum. */
+static void
+softmax_float (const float *z, int classes, float *p)
+{
+  float mx = z[0], sum = 0.0f;
+  for (int c = 1; c < classes; c++)
+    mx = MAX (mx, z[c]);
+  for (int c = 0; c < classes; c++)
+    {
+      p[c] = expf (z[c] - mx);
+      sum += p[c];
+    }
+  for (int c = 0; c < classes; c++)
+    p[c] /= sum;
+}
+
+/* TensorFlow 2.1's fused sparse softmax cross-entropy gradient, float32. */
+static void
+loss_gradient_tf21_logits (const float *z, int y, int classes, float *g)
+{
+  softmax_float (z, classes, g);
+  g[y] -= 1.0f;
+}
+
+/* TensorFlow 2.1 Keras' sparse categorical cross-entropy on probabilities
+ * (from_logits=False, eager), float32: o = log(clip(p, 1e-7, 1 - 1e-7)),
+ * loss = the fused cross-entropy of o; back through log, the clip (no
+ * gradient outside the range, ends included inside) and the softmax
+ * ((dp - sum(dp * p)) * p). */
+static void
+loss_gradient_tf21_probs (const float *z, int y, int classes, float *g)
+{
+  float p[classes], pc[classes], o[classes], dp[classes];
+  const float lo = 1e-7f, hi = 1.0f - 1e-7f;
+  softmax_float (z, classes, p);
+  for (int c = 0; c < classes; c++)
+    {
+      pc[c] = MIN (MAX (p[c], lo), hi);
+      o[c] = logf (pc[c]);
+    }
+  softmax_float (o, classes, dp);     /* dL/do = softmax(o) - onehot */
+  dp[y] -= 1.0f;
+  float dot = 0.0f;
+  for (int c = 0; c < classes; c++)
+    {
+      gboolean passes = p[c] >= lo && p[c] <= hi;
+      dp[c] = passes ? dp[c] * (1.0f / pc[c]) : 0.0f;
+      dot += dp[c] * p[c];
+    }
+  for (int c = 0; c < classes; c++)
+    g[c] = (dp[c] - dot) * p[c];
+}
+
+void
+nt_loss_gradient (NtLossGradient how, const float *logits, const int *labels,
+                  int n, int classes, float *dlogits)
+{
+  g_return_if_fail (n == 0 || (logits && labels && dlogits && classes > 0));
+  for (int i = 0; i < n; i++)
+    {
+      const float *z = logits + (gsize) i * classes;
+      float *g = dlogits + (gsize) i * classes;
+      int y = labels[i];
+      g_return_if_fail (y >= 0 && y < classes);
+      switch (how)
+        {
+        case NT_LOSS_GRADIENT_TF21_LOGITS:
+          loss_gradient_tf21_logits (z, y, classes, g);
+          break;
+        case NT_LOSS_GRADIENT_TF21_PROBS:
+          loss_gradient_tf21_probs (z, y, classes, g);
+          break;
+        default:
+          loss_gradient_exact (z, y, classes, g);
+          break;
+        }
+    }
+}
+
+/* ---- per-sample network passes ------------------------------------------ */
+
+/* A one-sample buffer of the network's input size (caller frees). */
+static NtBuffer *
+sample_buffer (NtNetwork *net, GError **error)
+{
+  NtBackend *be = nt_network_backend (net);
+  NtBuffer *b = be->ops->alloc (be, nt_network_input_size (net), error);
+  if (b == NULL)
+    g_prefix_error (error, "one-sample buffer: ");
+  return b;
+}
+
+/* Logits (host, `classes` floats) of sample `row` of x computed alone,
+ * through `one` (a one-sample buffer, not x). */
+static gboolean
+forward_one (NtNetwork *net, const NtBuffer *x, int row, NtBuffer *one,
+             float *logits, GError **error)
+{
+  NtBackend *be = nt_network_backend (net);
+  gsize s = nt_network_input_size (net);
+  int classes = nt_network_n_outputs (net);
+  be->ops->copy (be, one, 0, x, (gsize) row * s, s);
+  return be->ops->download (be, nt_network_forward (net, one, 1, FALSE, 0),
+                            0, logits, classes, error);
+}
+
+/* The largest |logit| below which a top-two gap counts as a possible tie
+ * (relative to max(1, largest |logit|)): batched and single forwards of the
+ * same sample differ by float reordering, a few ulps of the sums, orders of
+ * magnitude less than this. */
+#define TIE_GUARD 1e-4f
+
+gboolean
+nt_attack_forward_argmax (NtNetwork *net, const NtBuffer *x, int n, int *out,
+                          GError **error)
+{
+  g_return_val_if_fail (net && x && out, FALSE);
   NtBackend *be = nt_network_backend (net);
   int mb = nt_network_max_batch (net);
   int classes = nt_network_n_outputs (net);
-  for (int r0 = 0; r0 < n; r0 += mb)
+  float *logits = g_new (float, (gsize) MIN (mb, MAX (n, 1)) * classes);
+  NtBuffer *one = NULL;
+  gboolean ok = TRUE;
+  for (int r0 = 0; ok && r0 < n; r0 += mb)
     {
       int m = MIN (mb, n - r0);
       const NtBuffer *in = chunk_input (net, x, r0, m, error);
-      if (in == NULL)
-        return FALSE;
-      const NtBuffer *logits = nt_network_forward (net, in, m, FALSE, 0);
-      be->ops->argmax (be, logits, m, classes, out + r0);
+      ok = in != NULL
+           && be->ops->download (be, nt_network_forward (net, in, m, FALSE, 0),
+                                 0, logits, (gsize) m * classes, error);
+      for (int i = 0; ok && i < m; i++)
+        {
+          float *z = logits + (gsize) i * classes;
+          int top = 0, second = -1;
+          float scale = fabsf (z[0]);
+          for (int c = 1; c < classes; c++)
+            {
+              scale = MAX (scale, fabsf (z[c]));
+              if (z[c] > z[top])
+                {
+                  second = top;
+                  top = c;
+                }
+              else if (second < 0 || z[c] > z[second])
+                second = c;
+            }
+          if (second >= 0
+              && z[top] - z[second] <= TIE_GUARD * MAX (1.0f, scale))
+            {
+              /* a possible tie: the answer of the sample alone (x's row
+               * r0 + i: the chunk copy may have moved, x has not) */
+              ok = (one != NULL || (one = sample_buffer (net, error)))
+                   && forward_one (net, x, r0 + i, one, z, error);
+              top = 0;
+              for (int c = 1; ok && c < classes; c++)
+                if (z[c] > z[top])
+                  top = c;
+            }
+          out[r0 + i] = top;
+        }
     }
-  return be->ops->sync (be, error);
+  if (one)
+    be->ops->free (be, one);
+  g_free (logits);
+  return ok && be->ops->sync (be, error);
 }
 
 gboolean
-nt_attack_input_gradient (NtNetwork *source, const NtBuffer *x,
-                          const int *labels, int n, NtBuffer *dx,
-                          GError **error)
+nt_attack_input_gradient_as (NtNetwork *source, const NtBuffer *x,
+                             const int *labels, int n, NtLossGradient how,
+                             NtBuffer *dx, GError **error)
 {
   g_return_val_if_fail (source && x && labels && dx && x != dx, FALSE);
   NtBackend *be = nt_network_backend (source);
-  int mb = nt_network_max_batch (source);
   int classes = nt_network_n_outputs (source);
   gsize s = nt_network_input_size (source);
   NtBuffer *dlogits = nt_network_dlogits_buffer (source);
@@ -143,30 +325,49 @@ nt_attack_input_gradient (NtNetwork *source, const NtBuffer *x,
                    "gradients");
       return FALSE;
     }
-  /* backward() writes rows [0, m) of dx, so the chunks go last to first:
-   * each later one is moved to its place before the next overwrites the
-   * start, and the first lands in place. */
-  int n_chunks = (n + mb - 1) / mb;
-  for (int c = n_chunks - 1; c >= 0; c--)
-    {
-      int r0 = c * mb, m = MIN (mb, n - r0);
-      float loss;
-      const NtBuffer *in = chunk_input (source, x, r0, m, error);
-      if (in == NULL)
+  for (int i = 0; i < n; i++)
+    if (labels[i] < 0 || labels[i] >= classes)
+      {
+        g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+                     "label %d of sample %d is not a class of the source "
+                     "network (0 to %d)", labels[i], i, classes - 1);
         return FALSE;
-      const NtBuffer *logits = nt_network_forward (source, in, m, FALSE, 0);
-      be->ops->softmax_xent (be, logits, labels + r0, m, classes, &loss,
-                             dlogits);
-      nt_network_backward (source, dlogits, dx);
-      if (r0 > 0)   /* r0 >= mb >= m: the ranges do not overlap */
-        be->ops->copy (be, dx, (gsize) r0 * s, dx, 0, (gsize) m * s);
-    }
-  if (!be->ops->sync (be, error))
+      }
+  /* one sample at a time, through a one-sample copy (x may be the
+   * network's input buffer); backward() writes row 0 of dx, so the samples
+   * go last to first and each is moved to its row before the next */
+  NtBuffer *one = sample_buffer (source, error);
+  if (one == NULL)
+    return FALSE;
+  gboolean ok = TRUE;
+  float z[classes], g[classes];
+  for (int i = n - 1; ok && i >= 0; i--)
     {
-      g_prefix_error (error, "input gradient of the source network: ");
-      return FALSE;
+      be->ops->copy (be, one, 0, x, (gsize) i * s, s);
+      const NtBuffer *logits = nt_network_forward (source, one, 1, FALSE, 0);
+      if (!(ok = be->ops->download (be, logits, 0, z, classes, error)))
+        break;
+      nt_loss_gradient (how, z, labels + i, 1, classes, g);
+      be->ops->upload (be, dlogits, 0, g, classes);
+      nt_network_backward (source, dlogits, dx);
+      if (i > 0)
+        be->ops->copy (be, dx, (gsize) i * s, dx, 0, s);
     }
-  return TRUE;
+  be->ops->free (be, one);
+  if (ok && !be->ops->sync (be, error))
+    ok = FALSE;
+  if (!ok)
+    g_prefix_error (error, "input gradient of the source network: ");
+  return ok;
+}
+
+gboolean
+nt_attack_input_gradient (NtNetwork *source, const NtBuffer *x,
+                          const int *labels, int n, NtBuffer *dx,
+                          GError **error)
+{
+  return nt_attack_input_gradient_as (source, x, labels, n,
+                                      NT_LOSS_GRADIENT_EXACT, dx, error);
 }
 
 /* ---- checks ------------------------------------------------------------ */
@@ -227,7 +428,7 @@ nt_attack_predict (NtAttack *attack, NtNetwork *source, NtNetwork *net,
     return FALSE;
   if (!attack->generate (attack, source, x, labels, n, eps, scratch, error))
     return FALSE;
-  return forward_argmax (net, scratch, n, out, error);
+  return nt_attack_forward_argmax (net, scratch, n, out, error);
 }
 
 /* ---- threshold search -------------------------------------------------- */
@@ -265,7 +466,8 @@ search_pass (Search *s, int n_active, gboolean *wrong, GError **error)
     if (s->active[a] != a)
       be->ops->copy (be, s->scratch, (gsize) a * s->sample, s->scratch,
                      (gsize) s->active[a] * s->sample, s->sample);
-  if (!forward_argmax (s->target, s->scratch, n_active, s->pred, error))
+  if (!nt_attack_forward_argmax (s->target, s->scratch, n_active, s->pred,
+                                 error))
     return FALSE;
   s->passes++;
   s->forwards += n_active;
@@ -508,9 +710,7 @@ nt_threshold_search_correct (NtAttack *attack, NtNetwork *net, NtDataset *ds,
   if (ok)
     {
       be->ops->upload (be, x, 0, images, (gsize) n * sample);
-      be->ops->argmax (be, nt_network_forward (net, x, n, FALSE, 0), n,
-                       nt_network_n_outputs (net), pred);
-      ok = be->ops->sync (be, error);
+      ok = nt_attack_forward_argmax (net, x, n, pred, error);
     }
   /* keep the correctly classified ones, packed */
   int k = 0;

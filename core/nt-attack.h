@@ -42,6 +42,20 @@ struct _NtAttack {
                         const NtBuffer *x, const int *labels, int n,
                         const float *eps, NtBuffer *out, GError **error);
   void (*destroy) (NtAttack *attack);
+  /* Optional (both NULL, state_size 0, when the attack keeps nothing per
+   * sample between prepare() and generate()): the prepared state of the
+   * last prepared batch, state_size floats per sample. get_state copies the
+   * state of its samples [0, n) to host memory; set_state makes `state`
+   * (n samples, host) the prepared batch, exactly as if prepare() had
+   * computed it. The study's protocol keeps the state of each source image
+   * from its threshold search and applies it wherever that image is
+   * attacked again, so no adversarial image comes from a second gradient
+   * computation (FGSM: the sign directions). */
+  gsize state_size;
+  gboolean (*get_state) (NtAttack *attack, int n, float *state,
+                         GError **error);
+  gboolean (*set_state) (NtAttack *attack, const float *state, int n,
+                         GError **error);
   /* Filled in by nt_attack_open (plugins need not set them): the largest
    * batch and the floats per sample the instance was created for. */
   int max_batch;
@@ -119,16 +133,68 @@ gboolean nt_threshold_search_correct (NtAttack *attack, NtNetwork *net,
                                       float *thresholds, int *kept,
                                       GError **error);
 
+/* How the gradient of the softmax cross-entropy with respect to the logits
+ * is computed for an attack direction. */
+typedef enum {
+  /* Exact: p - onehot(y) with p_y - 1 computed as -(sum of the other p_c),
+   * so nothing cancels, and each row scaled by a positive factor that makes
+   * its largest wrong-class entry 1, so nothing underflows even where
+   * float32 probabilities are 0 (logit margins past ~100). Only the sign of
+   * the input gradient matters to FGSM, and it is the exact one. */
+  NT_LOSS_GRADIENT_EXACT,
+  /* Emulates TensorFlow 2.1's fused sparse softmax cross-entropy on logits
+   * in float32: p = exp(z - max) / sum in float, gradient p - onehot. Past a
+   * margin of ~17 nats p_y rounds to 1 and the true-class term vanishes;
+   * past ~104 nats every term underflows and the gradient is 0. */
+  NT_LOSS_GRADIENT_TF21_LOGITS,
+  /* Emulates TensorFlow 2.1 Keras' cross-entropy on softmax probabilities
+   * (from_logits=False on an eager tensor) in float32: the probabilities are
+   * clipped to [1e-7, 1 - 1e-7] and logged, so a probability outside that
+   * range passes no gradient; a confident prediction (p_y > 1 - 1e-7, every
+   * other p_c < 1e-7) has a zero gradient. */
+  NT_LOSS_GRADIENT_TF21_PROBS
+} NtLossGradient;
+
+/* The name of `how` ("exact", "tf2.1-logits", "tf2.1-probs"). */
+const char *nt_loss_gradient_name (NtLossGradient how);
+
+/* dlogits (host, n x classes) for the input gradient of n samples with
+ * logits (host, n x classes) and true labels in [0, classes), computed as
+ * `how` says. Row i is the gradient of sample i's loss times a positive
+ * factor (1 for the emulations, which reproduce float32 values). */
+void nt_loss_gradient (NtLossGradient how, const float *logits,
+                       const int *labels, int n, int classes,
+                       float *dlogits);
+
 /* For attack plugins: the gradient of the softmax cross-entropy of
  * `source` (dropout off) at the true labels with respect to its input, for
  * the n samples of x (backend, n x sample), written to dx (n x sample; must
- * not alias x). Row i is the gradient of sample i's own loss times a
- * positive factor (1 / the size of the forward chunk it was computed in), so
- * its sign is exact. Batches larger than the network's max_batch are
- * computed in chunks through the network's input buffer. */
+ * not alias x; x may be the network's input buffer). Each sample is
+ * computed alone (a batch of 1, as the original study did), so a sample's
+ * gradient never depends on the batch around it: the same image gives the
+ * same bits whatever the batch size, chunking or position. The loss
+ * gradient is NT_LOSS_GRADIENT_EXACT: row i is the gradient of sample i's
+ * loss times a positive factor, so its sign is exact. Synchronises. */
 gboolean nt_attack_input_gradient (NtNetwork *source, const NtBuffer *x,
                                    const int *labels, int n, NtBuffer *dx,
                                    GError **error);
+
+/* nt_attack_input_gradient with the loss gradient computed as `how` says. */
+gboolean nt_attack_input_gradient_as (NtNetwork *source, const NtBuffer *x,
+                                      const int *labels, int n,
+                                      NtLossGradient how, NtBuffer *dx,
+                                      GError **error);
+
+/* Predictions (argmax, dropout off, first index on ties) of `net` for the
+ * n samples of x (backend, n x sample; may be the network's input buffer),
+ * into out (host, n). A prediction is the argmax of the sample's logits
+ * computed alone (a batch of 1), so it does not depend on the batch: the
+ * samples are forwarded in chunks of the network's max_batch, and a sample
+ * whose top two logits are closer than 1e-4 * max(1, its largest |logit|)
+ * (far more than the rounding a batched GEMM or convolution can move them
+ * by) is forwarded again alone and takes that answer. Synchronises. */
+gboolean nt_attack_forward_argmax (NtNetwork *net, const NtBuffer *x, int n,
+                                   int *out, GError **error);
 
 /* Predictions of `net` (argmax, dropout off) for the adversarial samples of
  * the last prepared batch at per-sample budgets eps (host, n values); out

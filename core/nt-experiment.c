@@ -3,6 +3,7 @@
 #include "config.h"
 #include "nt-experiment.h"
 #include "nt-attack.h"
+#include "nt-attack-protocol.h"
 #include "nt-backend.h"
 #include "nt-csv.h"
 #include "nt-dataset.h"
@@ -42,6 +43,8 @@ struct _NtExperiment {
   int images_per_set;
   NtThresholdMethod search;
   double resolution, sweep_step;
+  int attack_batch;              /* max_batch of the attacked networks; 0:
+                                  * the model's own */
   /* opened at load time, so every selection is checked before work */
   NtBackend *be;
   NtDataset *ds;
@@ -74,7 +77,7 @@ static const char *const study_keys[] = {
 };
 static const char *const attack_keys[] = {
   "attack", "protocols", "images_per_set", "search", "resolution",
-  "sweep_step", NULL
+  "sweep_step", "batch", NULL
 };
 
 static gboolean
@@ -301,8 +304,10 @@ nt_experiment_load (NtRegistry *registry, const char *ini_path,
   if (!get_double (exp->kf, "attack", "resolution", 1e-3, 1e-6, 0.1,
                    &exp->resolution, error)
       || !get_double (exp->kf, "attack", "sweep_step", 0.02, 1e-3, 1,
-                      &exp->sweep_step, error))
+                      &exp->sweep_step, error)
+      || !get_int (exp->kf, "attack", "batch", 0, 0, 65536, &v, error))
     goto fail;
+  exp->attack_batch = (int) v;
 
   /* Resolve every selection now: nothing runs on a bad configuration. */
   if (g_strv_length (exp->types) == 0)
@@ -402,9 +407,9 @@ make_dirs (const char *path, GError **error)
   return TRUE;
 }
 
-/* TRUE when every key of `a` (but output, progress and jobs, which may
- * change between a run and its resumption without changing any result) has
- * the same value in `b`. */
+/* TRUE when every key of `a` (but [study] output, progress and jobs and
+ * [attack] batch, which may change between a run and its resumption
+ * without changing any result) has the same value in `b`. */
 static gboolean
 same_settings (GKeyFile *a, GKeyFile *b)
 {
@@ -415,8 +420,10 @@ same_settings (GKeyFile *a, GKeyFile *b)
       char **keys = g_key_file_get_keys (a, *g, NULL, NULL);
       for (char **k = keys; same && k && *k; k++)
         {
-          if (strcmp (*k, "output") == 0 || strcmp (*k, "progress") == 0
-              || strcmp (*k, "jobs") == 0)
+          if (strcmp (*g, "study") == 0
+                  ? (strcmp (*k, "output") == 0 || strcmp (*k, "progress") == 0
+                     || strcmp (*k, "jobs") == 0)
+                  : strcmp (*g, "attack") == 0 && strcmp (*k, "batch") == 0)
             continue;
           char *va = g_key_file_get_value (a, *g, *k, NULL);
           char *vb = g_key_file_get_value (b, *g, *k, NULL);
@@ -687,8 +694,8 @@ load_set_models (NtExperiment *exp, int set, SetModels *sm, GError **error)
     {
       char *ckpt = run_path (exp, "models/set-%02d/%s.ckpt", set,
                              exp->types[t]);
-      sm->nets[t] = nt_model_file_load (exp->registry, exp->be, ckpt, NULL,
-                                        error);
+      sm->nets[t] = nt_model_file_load_batch (exp->registry, exp->be, ckpt,
+                                              exp->attack_batch, NULL, error);
       g_free (ckpt);
       if (sm->nets[t] == NULL)
         return FALSE;
@@ -698,276 +705,43 @@ load_set_models (NtExperiment *exp, int set, SetModels *sm, GError **error)
   return TRUE;
 }
 
-/* The source images of a set: test images from `start` on that the
- * baseline classifies correctly and that have a baseline threshold, until
- * images_per_set are found. Fills indices/labels/thresholds (capacity
- * images_per_set) and returns the count; *end_out is the stream position
- * after the last image used. */
+/* Runs the attack protocol on one set (every protocol) unless an earlier
+ * run finished it: each set's test stream starts at a fixed position
+ * (nt_protocol_stream_start), so sets are independent of each other. */
 static gboolean
-select_sources (NtExperiment *exp, NtAttack *attack, NtNetwork *baseline,
-                gsize start, gsize *indices, int *labels, float *thresholds,
-                int *count_out, gsize *end_out, GError **error)
-{
-  gsize n_test = nt_dataset_split_size (exp->ds, NT_SPLIT_TEST);
-  int chunk = nt_network_max_batch (baseline);
-  int *lab = g_new (int, chunk);
-  gsize *idx = g_new (gsize, chunk);
-  float *thr = g_new (float, chunk);
-  int count = 0;
-  gsize pos = start;
-  gboolean ok = TRUE;
-  NtProgress *progress = exp->progress
-                             ? nt_progress_new ("  thresholds",
-                                                exp->images_per_set, "img")
-                             : NULL;
-  while (ok && count < exp->images_per_set && pos < n_test)
-    {
-      int n = (int) MIN ((gsize) chunk, n_test - pos), k;
-      for (int i = 0; i < n; i++)
-        idx[i] = pos + i;
-      if (!(ok = nt_threshold_search_correct (attack, baseline, exp->ds,
-                                              NT_SPLIT_TEST, idx, n,
-                                              exp->search, exp->resolution,
-                                              lab, thr, &k, error)))
-        break;
-      /* take the ones with a threshold, in stream order, up to the quota */
-      gsize last_used = pos + n - 1;
-      for (int i = 0; i < k && count < exp->images_per_set; i++)
-        if (thr[i] >= 0)
-          {
-            indices[count] = idx[i];
-            labels[count] = lab[i];
-            thresholds[count] = thr[i];
-            count++;
-            if (count == exp->images_per_set)
-              last_used = idx[i];
-          }
-      pos = last_used + 1;
-      if (progress)
-        nt_progress_update (progress, count, NULL);
-    }
-  if (progress)
-    nt_progress_finish (progress, NULL);
-  g_free (lab);
-  g_free (idx);
-  g_free (thr);
-  *count_out = count;
-  *end_out = pos;
-  return ok;
-}
-
-/* Scores of one protocol for one set, written as the set's raw files. */
-static gboolean
-attack_set_protocol (NtExperiment *exp, NtAttack *attack, SetModels *sm,
-                     int set, const char *protocol, const gsize *indices,
-                     const int *labels, const float *base_thr, int count,
-                     GError **error)
-{
-  NtBackend *be = exp->be;
-  gboolean transfer = strcmp (protocol, "transfer") == 0;
-  gsize sample = nt_dataset_sample_size (exp->ds);
-  int null_label = exp->ds->n_classes;
-  int n_eps = (int) floor (1.0 / exp->sweep_step + 1e-9) + 1;
-  NtNetwork *base = sm->nets[sm->baseline];
-  int chunk = nt_network_max_batch (base);
-  NtCsv *per = nt_csv_new ((const char *const[]) {
-      "protocol", "set", "image_index", "label", "model", "threshold",
-      "prediction", NULL });
-  NtCsv *scores = nt_csv_new ((const char *const[]) {
-      "protocol", "set", "model", "n", "correct", "misclassified",
-      "unclassified", NULL });
-  NtCsv *sweep = nt_csv_new ((const char *const[]) {
-      "protocol", "set", "model", "eps", "n", "correct", "misclassified",
-      "unclassified", NULL });
-  NtScore *at_thr = g_new0 (NtScore, sm->n);
-  NtScore *swept = g_new0 (NtScore, (gsize) sm->n * n_eps);
-  guint64 *scored = g_new0 (guint64, sm->n);
-  float *images = g_new (float, (gsize) chunk * sample);
-  float *thr = g_new (float, chunk), *eps = g_new (float, chunk);
-  int *lab = g_new (int, chunk), *pred = g_new (int, chunk);
-  gsize *idx = g_new (gsize, chunk);
-  GError *local = NULL;
-  NtBuffer *x = be->ops->alloc (be, (gsize) chunk * sample, &local);
-  NtBuffer *scratch = x ? be->ops->alloc (be, (gsize) chunk * sample, &local)
-                        : NULL;
-  gboolean ok = scratch != NULL;
-  if (!ok)
-    g_propagate_error (error, local);
-  char label[64];
-  g_snprintf (label, sizeof label, "  %s set %d", protocol, set);
-  NtProgress *progress = exp->progress
-                             ? nt_progress_new (label, (guint64) count
-                                                           * sm->n, "img")
-                             : NULL;
-  for (int start = 0; ok && start < count; start += chunk)
-    {
-      int n = MIN (chunk, count - start);
-      memcpy (idx, indices + start, n * sizeof (gsize));
-      if (!(ok = nt_dataset_get (exp->ds, NT_SPLIT_TEST, idx, n, images, lab,
-                                 error)))
-        break;
-      be->ops->upload (be, x, 0, images, (gsize) n * sample);
-      /* transfer: the baseline's directions and thresholds for every
-       * model, prepared once per chunk; white-box: each model's own */
-      if (transfer)
-        {
-          memcpy (thr, base_thr + start, n * sizeof (float));
-          ok = attack->prepare (attack, base, x, lab, n, error);
-        }
-      for (guint m = 0; ok && m < sm->n; m++)
-        {
-          NtNetwork *net = sm->nets[m];
-          NtNetwork *source = transfer ? base : net;
-          if (!transfer
-              && !(ok = nt_threshold_search (attack, source, net, x, lab, n,
-                                             exp->search, exp->resolution,
-                                             thr, error)))
-            break;
-          /* at threshold (dropped images, thr < 0, are not scored) */
-          for (int i = 0; i < n; i++)
-            eps[i] = MAX (thr[i], 0);
-          if (!(ok = nt_attack_predict (attack, source, net, x, lab, n, eps,
-                                        scratch, pred, error)))
-            break;
-          for (int i = 0; i < n; i++)
-            {
-              char thr_text[32];
-              g_ascii_formatd (thr_text, sizeof thr_text, "%.6g", thr[i]);
-              nt_csv_append_printf (per, "%s,%d,%" G_GSIZE_FORMAT ",%d,%s,%s,"
-                                    "%d", protocol, set, idx[i], lab[i],
-                                    exp->types[m], thr_text,
-                                    thr[i] >= 0 ? pred[i] : -1);
-              if (thr[i] >= 0)
-                {
-                  nt_score_add (&at_thr[m], pred + i, lab + i, 1, null_label);
-                  scored[m]++;
-                }
-            }
-          /* the sweep over fixed budgets */
-          for (int e = 0; ok && e < n_eps; e++)
-            {
-              for (int i = 0; i < n; i++)
-                eps[i] = (float) MIN (e * exp->sweep_step, 1.0);
-              ok = nt_attack_predict (attack, source, net, x, lab, n, eps,
-                                      scratch, pred, error);
-              if (ok)
-                nt_score_add (&swept[(gsize) m * n_eps + e], pred, lab, n,
-                              null_label);
-            }
-          if (progress)
-            nt_progress_update (progress, (guint64) start * sm->n
-                                              + (guint64) (m + 1) * n, NULL);
-        }
-    }
-  if (progress)
-    nt_progress_finish (progress, NULL);
-  for (guint m = 0; ok && m < sm->n; m++)
-    {
-      nt_csv_append_printf (scores, "%s,%d,%s,%" G_GUINT64_FORMAT ",%"
-                            G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%"
-                            G_GUINT64_FORMAT, protocol, set, exp->types[m],
-                            scored[m], at_thr[m].correct,
-                            at_thr[m].misclassified, at_thr[m].unclassified);
-      for (int e = 0; e < n_eps; e++)
-        {
-          const NtScore *s = &swept[(gsize) m * n_eps + e];
-          char eps_text[32];
-          g_ascii_formatd (eps_text, sizeof eps_text, "%.4f",
-                           MIN (e * exp->sweep_step, 1.0));
-          nt_csv_append_printf (sweep, "%s,%d,%s,%s,%d,%" G_GUINT64_FORMAT
-                                ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT,
-                                protocol, set, exp->types[m], eps_text,
-                                count, s->correct, s->misclassified,
-                                s->unclassified);
-        }
-    }
-  if (ok)
-    {
-      char *p1 = run_path (exp, "attack/set-%02d-%s-per-sample.csv", set,
-                           protocol);
-      char *p2 = run_path (exp, "attack/set-%02d-%s-scores.csv", set,
-                           protocol);
-      char *p3 = run_path (exp, "attack/set-%02d-%s-sweep.csv", set,
-                           protocol);
-      ok = nt_csv_write (per, p1, error) && nt_csv_write (scores, p2, error)
-           && nt_csv_write (sweep, p3, error);
-      g_free (p1);
-      g_free (p2);
-      g_free (p3);
-    }
-  if (x)
-    be->ops->free (be, x);
-  if (scratch)
-    be->ops->free (be, scratch);
-  nt_csv_free (per);
-  nt_csv_free (scores);
-  nt_csv_free (sweep);
-  g_free (at_thr);
-  g_free (swept);
-  g_free (scored);
-  g_free (images);
-  g_free (thr);
-  g_free (eps);
-  g_free (lab);
-  g_free (pred);
-  g_free (idx);
-  return ok;
-}
-
-/* Runs the attack protocol on one set (both protocols), resuming where an
- * earlier run stopped. *stream_pos is the test-stream position on entry and
- * after the set. */
-static gboolean
-attack_set (NtExperiment *exp, int set, gsize *stream_pos, GError **error)
+attack_set (NtExperiment *exp, int set, GError **error)
 {
   char *marker = run_path (exp, "attack/set-%02d.done", set);
-  GKeyFile *kf = g_key_file_new ();
-  gboolean ok = TRUE;
-  if (g_key_file_load_from_file (kf, marker, G_KEY_FILE_NONE, NULL))
-    {
-      /* finished earlier: only the stream position is needed */
-      *stream_pos = (gsize) g_key_file_get_uint64 (kf, "set", "stream_end",
-                                                   NULL);
-      g_key_file_unref (kf);
-      g_free (marker);
-      return TRUE;
-    }
-  SetModels sm = { 0 };
-  NtAttack *attack = NULL;
-  int count = 0;
-  gsize end = *stream_pos;
-  gsize *indices = g_new (gsize, MAX (exp->images_per_set, 1));
-  int *labels = g_new (int, MAX (exp->images_per_set, 1));
-  float *thresholds = g_new (float, MAX (exp->images_per_set, 1));
   char *dir = run_path (exp, "attack");
+  gboolean ok = TRUE;
+  if (g_file_test (marker, G_FILE_TEST_EXISTS))
+    goto out;
+  SetModels sm = { 0 };
+  NtProtocolConfig cfg = {
+    .attack = exp->attack_sel,
+    .protocols = (const char *const *) exp->protocols,
+    .images_per_set = exp->images_per_set,
+    .search = exp->search,
+    .resolution = exp->resolution,
+    .sweep_step = exp->sweep_step,
+    .progress = exp->progress,
+  };
+  NtProtocolSetInfo info;
   ok = make_dirs (dir, error) && load_set_models (exp, set, &sm, error)
-       && (attack = nt_attack_open (exp->registry, exp->attack_sel, exp->be,
-                                    nt_network_max_batch (sm.nets[0]),
-                                    nt_dataset_sample_size (exp->ds),
-                                    error)) != NULL;
-  if (ok && exp->progress)
-    fprintf (stderr, "set %d: attack %s, source images from test image %"
-             G_GSIZE_FORMAT "\n", set, exp->attack_sel, *stream_pos);
-  ok = ok && select_sources (exp, attack, sm.nets[sm.baseline], *stream_pos,
-                             indices, labels, thresholds, &count, &end,
-                             error);
-  for (char **p = exp->protocols; ok && *p; p++)
-    ok = attack_set_protocol (exp, attack, &sm, set, *p, indices, labels,
-                              thresholds, count, error);
+       && nt_protocol_run_set (exp->registry, exp->ds, &cfg,
+                               sm.nets, (const char *const *) exp->types,
+                               sm.n, set, dir, &info, error);
+  set_models_clear (&sm);
   if (ok)
     {
-      g_key_file_set_uint64 (kf, "set", "stream_start", *stream_pos);
-      g_key_file_set_uint64 (kf, "set", "stream_end", end);
-      g_key_file_set_integer (kf, "set", "images", count);
+      GKeyFile *kf = g_key_file_new ();
+      g_key_file_set_uint64 (kf, "set", "stream_start", info.stream_start);
+      g_key_file_set_uint64 (kf, "set", "stream_read", info.stream_read);
+      g_key_file_set_integer (kf, "set", "images", info.images);
       ok = g_key_file_save_to_file (kf, marker, error);
-      *stream_pos = end;
+      g_key_file_unref (kf);
     }
-  nt_attack_free (attack);
-  set_models_clear (&sm);
-  g_key_file_unref (kf);
-  g_free (indices);
-  g_free (labels);
-  g_free (thresholds);
+out:
   g_free (marker);
   g_free (dir);
   return ok;
@@ -980,9 +754,8 @@ nt_experiment_run (NtExperiment *exp, GError **error)
     return FALSE;
   if (!train_grid (exp, error))
     return FALSE;
-  gsize stream = 0;
   for (int s = 0; exp->images_per_set > 0 && s < exp->sets; s++)
-    if (!attack_set (exp, exp->first_set + s, &stream, error))
+    if (!attack_set (exp, exp->first_set + s, error))
       return FALSE;
   return nt_experiment_summarise (exp->dir, error);
 }

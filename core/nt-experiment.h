@@ -13,8 +13,9 @@
  *                                   one set's raw results (PROTO =
  *                                   transfer or whitebox), same columns
  *                                   as the results/ files below
- *   attack/set-SS.done              marker of a finished set, with the
- *                                   test-stream position it ended at
+ *   attack/set-SS.done              marker of a finished set: where its
+ *                                   test stream started, how many test
+ *                                   images it read, the source images
  *   results/accuracy.csv            set,model,test_accuracy,null_recognised
  *   results/per-sample.csv          protocol,set,image_index,label,model,
  *                                   threshold,prediction
@@ -38,8 +39,16 @@
  *   figures/NAME.png                rendered by `nulltool plot RUN_DIR`
  * In per-sample.csv the transfer rows hold, for every model of the set, the
  * baseline's threshold and the model's prediction at it; the whitebox rows
- * hold each model's own threshold and its prediction there. Model names
- * are the type names; "baseline" is the model without nulls. */
+ * hold each model's own threshold and its prediction there (rows model by
+ * model, images in stream order; thresholds with 9 significant digits, the
+ * exact float). Model names are the type names; "baseline" is the model
+ * without nulls.
+ *
+ * The attack protocol (nt-attack-protocol.h) is exact and batch-free: the
+ * files do not change with [attack] batch (the attacked networks'
+ * max_batch, a speed setting that may change on resume), [study] jobs, or
+ * a resume; set k reads the test stream from image (k x images_per_set)
+ * mod n_test, so any set can run alone (first_set). */
 #ifndef NT_EXPERIMENT_H
 #define NT_EXPERIMENT_H
 

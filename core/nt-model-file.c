@@ -93,9 +93,33 @@ nt_model_file_save (NtNetwork *net, const char *model,
   return nt_checkpoint_save (ck, path, error);
 }
 
+/* `model` ("cnn:max_batch=256,...") with its max_batch option replaced by
+ * `max_batch` (caller frees). */
+static char *
+with_max_batch (const char *model, int max_batch)
+{
+  const char *colon = strchr (model, ':');
+  GString *sel = g_string_new_len (model, colon ? colon - model : -1);
+  g_string_append_printf (sel, ":max_batch=%d", max_batch);
+  char **opts = g_strsplit (colon ? colon + 1 : "", ",", -1);
+  for (char **o = opts; *o; o++)
+    if (**o && !g_str_has_prefix (*o, "max_batch="))
+      g_string_append_printf (sel, ",%s", *o);
+  g_strfreev (opts);
+  return g_string_free (sel, FALSE);
+}
+
 NtNetwork *
 nt_model_file_load (NtRegistry *registry, NtBackend *be, const char *path,
                     NtCheckpoint **ck_out, GError **error)
+{
+  return nt_model_file_load_batch (registry, be, path, 0, ck_out, error);
+}
+
+NtNetwork *
+nt_model_file_load_batch (NtRegistry *registry, NtBackend *be,
+                          const char *path, int max_batch,
+                          NtCheckpoint **ck_out, GError **error)
 {
   g_autoptr (NtCheckpoint) ck = nt_checkpoint_load (path, error);
   if (ck == NULL)
@@ -115,7 +139,10 @@ nt_model_file_load (NtRegistry *registry, NtBackend *be, const char *path,
                    "or bad model/input/outputs metadata)", path);
       return NULL;
     }
-  NtNetwork *net = nt_model_build (registry, be, model, c, h, w, n_out, error);
+  g_autofree char *rebuilt = max_batch > 0 ? with_max_batch (model, max_batch)
+                                            : g_strdup (model);
+  NtNetwork *net = nt_model_build (registry, be, rebuilt, c, h, w, n_out,
+                                   error);
   if (net == NULL)
     {
       g_prefix_error (error, "%s: ", path);

@@ -45,5 +45,12 @@ NtNetwork *nt_model_file_load (NtRegistry *registry, NtBackend *be,
                                const char *path, NtCheckpoint **ck_out,
                                GError **error);
 
+/* nt_model_file_load with the network built for batches of up to max_batch
+ * samples (the model's max_batch option replaced; 0: as saved), which
+ * changes nothing but the batches its passes may take. */
+NtNetwork *nt_model_file_load_batch (NtRegistry *registry, NtBackend *be,
+                                     const char *path, int max_batch,
+                                     NtCheckpoint **ck_out, GError **error);
+
 G_END_DECLS
 #endif

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 
 /* Bump the major on any incompatible change of a public struct or vtable;
  * bump the minor when adding something plugins may rely on. */
-#define NT_ABI_MAJOR 1
+#define NT_ABI_MAJOR 2
 #define NT_ABI_MINOR 0
 
 #define NT_PLUGIN_ERROR (nt_plugin_error_quark ())

@@ -19,6 +19,7 @@
 #include "nt-train.h"
 #include "nt-null.h"
 #include "nt-attack.h"
+#include "nt-attack-protocol.h"
 #include "nt-csv.h"
 #include "nt-experiment.h"
 

@@ -1,7 +1,11 @@
 /* nt-fig-scores.c: figure 5 of the study, the scores at threshold: grouped
  * bars per model type (correct, misclassified, unclassified; mean with std
  * error bars over sets) with the numbers as a table under the bars, and
- * the same table as markdown (results/summary-threshold.csv). */
+ * the same table as markdown (results/summary-threshold.csv).
+ *
+ * Every model, the baseline included, is drawn and tabulated from its own
+ * measured row of the results file: nothing is assumed, so a baseline that
+ * is not fully misclassified at its own threshold shows as such. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -24,7 +28,6 @@ static const NtColor score_colors[N_SCORES] = { NT_COLOR_CORRECT,
 typedef struct {
   char *model;
   double mean[N_SCORES], sd[N_SCORES];
-  gboolean by_definition;   /* the transfer baseline: 0 / 100 / 0 */
 } Row;
 
 static void
@@ -37,12 +40,12 @@ row_free (gpointer p)
 
 /* "97.3 ± 1.2" (NaN as "n/a"). */
 static char *
-format_score (const Row *row, int s, const char *mark)
+format_score (const Row *row, int s)
 {
   if (isnan (row->mean[s]))
     return g_strdup ("n/a");
-  return g_strdup_printf ("%.1f ± %.1f%s", row->mean[s],
-                          isnan (row->sd[s]) ? 0.0 : row->sd[s], mark);
+  return g_strdup_printf ("%.1f ± %.1f", row->mean[s],
+                          isnan (row->sd[s]) ? 0.0 : row->sd[s]);
 }
 
 static gboolean
@@ -61,23 +64,18 @@ write_table (const char *table_path, const char *protocol, GPtrArray *rows,
                          "their attack threshold.\n\n");
   g_string_append (md, "| model | correct (%) | misclassified (%) | "
                        "unclassified (%) |\n|:--|--:|--:|--:|\n");
-  gboolean any_definition = FALSE;
   for (guint i = 0; i < rows->len; i++)
     {
       Row *row = rows->pdata[i];
-      any_definition = any_definition || row->by_definition;
       g_string_append_printf (md, "| %s |", row->model);
       for (int s = 0; s < N_SCORES; s++)
         {
-          char *text = format_score (row, s, row->by_definition ? " *" : "");
+          char *text = format_score (row, s);
           g_string_append_printf (md, " %s |", text);
           g_free (text);
         }
       g_string_append_c (md, '\n');
     }
-  if (any_definition)
-    g_string_append (md, "\n\\* by definition: the threshold is where the "
-                         "attacked baseline misclassifies.\n");
   gboolean ok = g_file_set_contents (table_path, md->str, md->len, error);
   if (!ok)
     g_prefix_error (error, "cannot write the table %s: ", table_path);
@@ -106,22 +104,20 @@ nt_fig_scores (const char *run_dir, const char *protocol, const char *path,
       nt_csv_free (csv);
       return FALSE;
     }
-  gboolean transfer = g_strcmp0 (protocol, "transfer") == 0;
+  /* the baseline is the reference: it leads, whatever the configured
+   * order (its row is measured like any other) */
+  for (guint m = 1; m < models->len; m++)
+    if (strcmp (models->pdata[m], "baseline") == 0)
+      {
+        gpointer base = models->pdata[m];
+        memmove (models->pdata + 1, models->pdata, m * sizeof (gpointer));
+        models->pdata[0] = base;
+        break;
+      }
   GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
-  if (transfer)
-    {
-      /* the baseline always leads, by definition 0 / 100 / 0 */
-      Row *row = g_new0 (Row, 1);
-      row->model = g_strdup ("baseline");
-      row->mean[MISCLASSIFIED] = 100;
-      row->by_definition = TRUE;
-      g_ptr_array_add (rows, row);
-    }
   for (guint m = 0; m < models->len; m++)
     {
       const char *name = models->pdata[m];
-      if (transfer && strcmp (name, "baseline") == 0)
-        continue;
       Row *row = g_new0 (Row, 1);
       row->model = g_strdup (name);
       for (int s = 0; s < N_SCORES; s++)
@@ -169,7 +165,7 @@ nt_fig_scores (const char *run_dir, const char *protocol, const char *path,
   double left = _nt_study_px_x (150), right = 1 - _nt_study_px_x (25);
   double rect[4] = { left, right, _nt_study_px_y (290),
                      1 - _nt_study_px_y (118) };
-  /* the axis reaches over 100 % to keep error bars and notes visible */
+  /* the axis reaches over 100 % to keep the error bars visible */
   _nt_study_axes (rect, 0, n, 0, 110, -1, 20, FALSE, TRUE, NULL,
                   "images at threshold (%)", NULL);
   double bw = 0.26;
@@ -205,13 +201,6 @@ nt_fig_scores (const char *run_dir, const char *protocol, const char *path,
               plwidth (1);
             }
         }
-      if (row->by_definition)
-        {
-          plcol0 (NT_COLOR_GRAY);
-          plschr (0, 0.85);
-          plptex (i + 0.5, 104, 1, 0, 0.5, "by definition*");
-          plschr (0, 1.0);
-        }
     }
   plcol0 (NT_COLOR_FOREGROUND);
   for (guint i = 0; i < n; i++)
@@ -237,7 +226,7 @@ nt_fig_scores (const char *run_dir, const char *protocol, const char *path,
       plptex (i + 0.5, t_top, 1, 0, 0.5, row->model);
       for (int s = 0; s < N_SCORES; s++)
         {
-          char *text = format_score (row, s, row->by_definition ? "*" : "");
+          char *text = format_score (row, s);
           plcol0 (score_colors[s]);
           plptex (i + 0.5, t_top - (s + 1) * row_h, 1, 0, 0.5, text);
           g_free (text);
@@ -261,15 +250,6 @@ nt_fig_scores (const char *run_dir, const char *protocol, const char *path,
     }
   nt_figure_text (left - _nt_study_px_x (12), t_top, 1, 0.95,
                   NT_COLOR_FOREGROUND, "model");
-  gboolean any_definition = FALSE;
-  for (guint i = 0; i < n; i++)
-    any_definition = any_definition
-                     || ((Row *) rows->pdata[i])->by_definition;
-  if (any_definition)
-    nt_figure_text (left, t_top - 4.4 * row_h, 0, 0.85, NT_COLOR_GRAY,
-                    "* by definition: the threshold is where the attacked "
-                    "baseline misclassifies, so the baseline scores 0 / 100 "
-                    "/ 0 there.");
   _nt_study_footnote (NT_STUDY_NULL_TYPES_NOTE);
   g_ptr_array_unref (rows);
   return nt_figure_close (fig, error);

@@ -50,10 +50,12 @@ gboolean nt_fig_thresholds (const char *run_dir, const char *protocol,
 
 /* Figure 5: scores at threshold, grouped bars per model type (correct
  * green, misclassified red, unclassified blue), mean with std error bars
- * (results/summary-threshold.csv), with the same numbers as a table under
- * the bars. In the transfer protocol the baseline is shown as 0 / 100 / 0
- * (by definition: its threshold is where it errs). When `table_path` is
- * not NULL the table is also written there as markdown. */
+ * (results/summary-threshold.csv, rows of `protocol`), with the same
+ * numbers as a table under the bars. Every model, the baseline included,
+ * shows its measured row of that file; a model without a row there is not
+ * shown. The baseline comes first (it is the reference), the others in
+ * the usual model order. When `table_path` is not NULL the table is also
+ * written there as markdown. */
 gboolean nt_fig_scores (const char *run_dir, const char *protocol,
                         const char *path, const char *table_path,
                         GError **error);

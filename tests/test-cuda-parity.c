@@ -3,7 +3,10 @@
  * overlapping pooling windows with ties), then end to end: one training
  * step of the paper's cnn (loss, every gradient, the parameters after one
  * Adam step), several instances driven from several threads at once, and
- * the FGSM thresholds of a trained ramp model.
+ * the FGSM thresholds of a trained ramp model, and the exact attack
+ * protocol on the GPU (the same files with networks of max_batch 64 and 5,
+ * the baseline wrong at every one of its own thresholds; ramp and, when
+ * MNIST is at hand, the cnn).
  *
  * Skipped (exit 77) when the cuda backend's probe fails, e.g. on a machine
  * without a GPU; the probe's reason is printed first.
@@ -38,6 +41,7 @@
 
 #include "nulltool.h"
 #include "nt-ref-ops.h"
+#include "nt-test-protocol.h"
 #include "nt-test-util.h"
 
 #define TOL_GEMM 1e-4, 1e-5
@@ -1194,6 +1198,33 @@ START_TEST (test_fgsm_thresholds)
 }
 END_TEST
 
+/* ---- the exact attack protocol on the GPU ------------------------------- */
+
+START_TEST (test_protocol_exact)
+{
+  char *dir = g_dir_make_tmp ("nt-test-cuda-protocol-XXXXXX", NULL);
+  char *ramp = g_build_filename (dir, "ramp", NULL);
+  nt_test_check_protocol_exact (reg, gpu, "ramp", "ramp-cnn", "u", 400, 60,
+                                0, 5, ramp);
+  char *mnist = nt_test_mnist_dir ();
+  if (mnist != NULL)
+    {
+      char *sel = g_strdup_printf ("mnist:dir=%s", mnist);
+      char *sub = g_build_filename (dir, "mnist", NULL);
+      nt_test_check_protocol_exact (reg, gpu, sel, "cnn", "m", 300, 200, 3,
+                                    5, sub);
+      g_free (sub);
+      g_free (sel);
+    }
+  else
+    fprintf (stderr, "test_protocol_exact: no MNIST, cnn part skipped\n");
+  nt_test_rm_rf (dir);
+  g_free (mnist);
+  g_free (ramp);
+  g_free (dir);
+}
+END_TEST
+
 /* ---- main --------------------------------------------------------------- */
 
 static Suite *
@@ -1224,6 +1255,7 @@ cuda_parity_suite (void)
   tcase_add_test (tc, test_cnn_step_dropout);
   tcase_add_test (tc, test_cnn_step_no_dropout);
   tcase_add_test (tc, test_fgsm_thresholds);
+  tcase_add_test (tc, test_protocol_exact);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -192,7 +192,15 @@ make_run (const char *dir)
           {
             int c, m, u;
             if (t == 0)
-              c = 0, u = 0, m = N_IMAGES;
+              {
+                /* the baseline at its own thresholds: whitebox fully
+                 * misclassified; transfer about 3 % still correct (a
+                 * measured value, so a table that printed 0 / 100 / 0
+                 * for it without reading it would be caught) */
+                c = p == 0 ? 30 + g_rand_int_range (rng, -6, 7) : 0;
+                u = 0;
+                m = N_IMAGES - c;
+              }
             else
               {
                 c = p == 0 ? 250 + 40 * (int) t
@@ -208,10 +216,6 @@ make_run (const char *dir)
             v[1][s] = 100.0 * m / N_IMAGES;
             v[2][s] = 100.0 * u / N_IMAGES;
           }
-        /* the transfer baseline has no scores of its own: the runner may
-         * leave it out; this run keeps it for whitebox only */
-        if (p == 0 && t == 0)
-          continue;
         g_string_append_printf (ssc, "%s,%s", protocols[p], types[t]);
         for (int k = 0; k < 3; k++)
           {
@@ -441,8 +445,34 @@ START_TEST (test_render_all)
 }
 END_TEST
 
-/* The markdown tables hold the baseline by definition (transfer) and the
- * summary's numbers, formatted "mean ± std" with one decimal. */
+/* Reads a whole file (fails the test when it cannot). */
+static char *
+read_text (const char *path)
+{
+  char *text = NULL;
+  ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL), "%s missing",
+                 path);
+  return text;
+}
+
+/* The markdown row of model type `t` in protocol `p`, from the numbers
+ * written into summary-threshold.csv. */
+static char *
+expected_row (int p, guint t)
+{
+  return g_strdup_printf ("| %s | %.1f ± %.1f | %.1f ± %.1f | %.1f ± %.1f |",
+                          types[t], expected_scores[p][t][0][0],
+                          expected_scores[p][t][0][1],
+                          expected_scores[p][t][1][0],
+                          expected_scores[p][t][1][1],
+                          expected_scores[p][t][2][0],
+                          expected_scores[p][t][2][1]);
+}
+
+/* The markdown tables hold the summary's measured numbers for every model,
+ * the baseline included (in the transfer protocol it is about 3 % correct
+ * here, not an assumed 0 / 100 / 0), formatted "mean ± std" with one
+ * decimal, the baseline first, and no other notes. */
 START_TEST (test_tables)
 {
   char *dir = new_run ("tables");
@@ -450,44 +480,164 @@ START_TEST (test_tables)
   GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
   ck_assert_msg (render (dir, NULL, notes, &error), "%s",
                  error ? error->message : "");
+  /* the synthetic transfer baseline is measurably off 0 / 100 / 0 */
+  ck_assert (expected_scores[0][0][0][0] >= 2.0
+             && expected_scores[0][0][0][0] <= 4.0);
+  ck_assert (expected_scores[0][0][1][0] <= 98.0);
   for (int p = 0; p < 2; p++)
     {
       char *rel = g_strdup_printf ("results/table-threshold-%s.md",
                                    protocols[p]);
       char *path = g_build_filename (dir, rel, NULL);
-      char *text = NULL;
-      ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL),
-                     "%s missing", rel);
+      char *text = read_text (path);
       ck_assert (strstr (text, "| model | correct (%) | misclassified (%) "
                                "| unclassified (%) |") != NULL);
       ck_assert (strstr (text, "over 3 sets") != NULL);
-      if (p == 0)
-        ck_assert_msg (strstr (text, "| baseline | 0.0 ± 0.0 * | "
-                                     "100.0 ± 0.0 * | 0.0 ± 0.0 * |"),
-                       "%s", text);
-      for (guint t = p == 0 ? 1 : 0; t < N_TYPES; t++)
+      for (guint t = 0; t < N_TYPES; t++)
         {
-          char row[256];
-          g_snprintf (row, sizeof row,
-                      "| %s | %.1f ± %.1f | %.1f ± %.1f | %.1f ± %.1f |",
-                      types[t], expected_scores[p][t][0][0],
-                      expected_scores[p][t][0][1],
-                      expected_scores[p][t][1][0],
-                      expected_scores[p][t][1][1],
-                      expected_scores[p][t][2][0],
-                      expected_scores[p][t][2][1]);
+          char *row = expected_row (p, t);
           ck_assert_msg (strstr (text, row) != NULL, "%s: no row '%s' in\n%s",
                          rel, row, text);
+          g_free (row);
         }
-      /* rows in the configured order */
+      /* one row per model, nothing assumed or footnoted */
+      ck_assert_msg (strstr (text, "definition") == NULL
+                     && strchr (text, '*') == NULL, "%s", text);
+      const char *base = strstr (text, "| baseline |");
+      ck_assert (base != NULL && strstr (base + 1, "| baseline |") == NULL);
+      /* the baseline first, then the configured order */
       const char *u = strstr (text, "| u |"), *m = strstr (text, "| m |");
       const char *usm = strstr (text, "| usm |");
-      ck_assert (u && m && usm && u < m && m < usm);
+      ck_assert (base && u && m && usm && base < u && u < m && m < usm);
       g_free (text);
       g_free (path);
       g_free (rel);
     }
   g_ptr_array_unref (notes);
+  done_run (dir);
+}
+END_TEST
+
+/* Replaces the transfer baseline's row of results/summary-threshold.csv
+ * with `row` (NULL drops it). */
+static void
+set_transfer_baseline (const char *dir, const char *row)
+{
+  char *path = g_build_filename (dir, "results", "summary-threshold.csv",
+                                 NULL);
+  char *text = read_text (path);
+  char **lines = g_strsplit (text, "\n", -1);
+  GString *out = g_string_new (NULL);
+  gboolean found = FALSE;
+  for (guint i = 0; lines[i]; i++)
+    {
+      if (*lines[i] == '\0')
+        continue;
+      if (g_str_has_prefix (lines[i], "transfer,baseline,"))
+        {
+          found = TRUE;
+          if (row)
+            g_string_append_printf (out, "%s\n", row);
+        }
+      else
+        g_string_append_printf (out, "%s\n", lines[i]);
+    }
+  ck_assert (found);
+  write_file (dir, "results/summary-threshold.csv", out->str);
+  g_string_free (out, TRUE);
+  g_strfreev (lines);
+  g_free (text);
+  g_free (path);
+}
+
+/* Renders figure 5 (transfer) into FIG.png and its table; returns the
+ * PNG's bytes and the table's text. */
+static void
+render_scores (const char *dir, const char *name, GBytes **png,
+               char **table)
+{
+  char *fig = g_strdup_printf ("%s.png", name);
+  char *md = g_strdup_printf ("%s.md", name);
+  char *fig_path = g_build_filename (dir, fig, NULL);
+  char *md_path = g_build_filename (dir, md, NULL);
+  GError *error = NULL;
+  ck_assert_msg (nt_fig_scores (dir, "transfer", fig_path, md_path, &error),
+                 "%s", error ? error->message : "");
+  int w, h;
+  check_png (fig_path, &w, &h);
+  char *data = NULL;
+  gsize len = 0;
+  ck_assert (g_file_get_contents (fig_path, &data, &len, NULL));
+  *png = g_bytes_new_take (data, len);
+  *table = read_text (md_path);
+  g_free (md_path);
+  g_free (fig_path);
+  g_free (md);
+  g_free (fig);
+}
+
+/* Figure 5 and its table draw the transfer baseline from its measured row,
+ * like any other model: other numbers give another figure and table, a
+ * missing row gives no baseline (nothing is made up), and the baseline
+ * leads even where the configured order puts it last. */
+START_TEST (test_scores_baseline_measured)
+{
+  char *dir = new_run ("baseline");
+  GBytes *measured, *again, *other;
+  char *t_measured, *t_again, *t_other;
+  render_scores (dir, "measured", &measured, &t_measured);
+  /* the same input draws the same figure (so a difference below is the
+   * baseline's numbers, not noise) */
+  render_scores (dir, "again", &again, &t_again);
+  ck_assert (g_bytes_equal (measured, again));
+  ck_assert_str_eq (t_measured, t_again);
+  char *row = expected_row (0, 0);
+  ck_assert_msg (strstr (t_measured, row) != NULL, "no '%s' in\n%s", row,
+                 t_measured);
+  g_free (row);
+
+  /* another measured baseline: the table shows it and the figure changes
+   * (the bars and the numbers under them follow the file) */
+  set_transfer_baseline (dir, "transfer,baseline,12.5,2.5,80.0,4.0,7.5,1.5");
+  render_scores (dir, "other", &other, &t_other);
+  ck_assert_msg (strstr (t_other, "| baseline | 12.5 ± 2.5 | 80.0 ± 4.0 | "
+                                  "7.5 ± 1.5 |") != NULL, "%s", t_other);
+  ck_assert (!g_bytes_equal (measured, other));
+  /* the other models are untouched */
+  for (guint t = 1; t < N_TYPES; t++)
+    {
+      char *r = expected_row (0, t);
+      ck_assert (strstr (t_other, r) != NULL);
+      g_free (r);
+    }
+  g_bytes_unref (other);
+  g_free (t_other);
+
+  /* the baseline last in the configured types: still the first row */
+  write_file (dir, "config.ini",
+              "[study]\ndataset=ramp\ntypes=usm;m;u;baseline\nsets=3\n");
+  render_scores (dir, "order", &other, &t_other);
+  const char *base = strstr (t_other, "| baseline |");
+  const char *usm = strstr (t_other, "| usm |");
+  const char *m = strstr (t_other, "| m |"), *u = strstr (t_other, "| u |");
+  ck_assert_msg (base && usm && m && u && base < usm && usm < m && m < u,
+                 "%s", t_other);
+  g_bytes_unref (other);
+  g_free (t_other);
+
+  /* no measured row: no baseline in the table, none made up */
+  set_transfer_baseline (dir, NULL);
+  render_scores (dir, "none", &other, &t_other);
+  ck_assert_msg (strstr (t_other, "baseline") == NULL, "%s", t_other);
+  ck_assert (strstr (t_other, "| usm |") != NULL);
+  ck_assert (!g_bytes_equal (measured, other));
+  g_bytes_unref (other);
+  g_free (t_other);
+
+  g_bytes_unref (measured);
+  g_bytes_unref (again);
+  g_free (t_measured);
+  g_free (t_again);
   done_run (dir);
 }
 END_TEST
@@ -693,6 +843,7 @@ study_figures_suite (void)
   tcase_add_test (tc, test_helpers);
   tcase_add_test (tc, test_render_all);
   tcase_add_test (tc, test_tables);
+  tcase_add_test (tc, test_scores_baseline_measured);
   tcase_add_test (tc, test_missing_files);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_vector_formats);

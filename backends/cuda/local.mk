@@ -70,7 +70,8 @@ CLEANFILES += backends/cuda/nt-backend-cuda-kernels.lo \
 check_PROGRAMS += tests/test-cuda-parity
 TESTS += tests/test-cuda-parity
 tests_test_cuda_parity_SOURCES = tests/test-cuda-parity.c \
-	tests/nt-ref-ops.c tests/nt-ref-ops.h $(NT_TEST_UTIL)
+	tests/nt-ref-ops.c tests/nt-ref-ops.h tests/nt-test-protocol.c \
+	tests/nt-test-protocol.h $(NT_TEST_UTIL)
 # NT_TEST_UTIL, NT_TEST_CFLAGS and NT_TEST_LDADD come from tests/local.mk;
 # the test links no CUDA library, it loads the plugin from the build tree.
 tests_test_cuda_parity_CFLAGS = $(NT_TEST_CFLAGS)
