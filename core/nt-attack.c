@@ -349,7 +349,7 @@ nt_attack_input_gradient_as (NtNetwork *source, const NtBuffer *x,
         break;
       nt_loss_gradient (how, z, labels + i, 1, classes, g);
       be->ops->upload (be, dlogits, 0, g, classes);
-      nt_network_backward (source, dlogits, dx);
+      nt_network_backward_input (source, dlogits, dx);
       if (i > 0)
         be->ops->copy (be, dx, (gsize) i * s, dx, 0, s);
     }

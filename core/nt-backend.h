@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 
 /* Version of NtBackendOps; a backend built against another value is refused
  * when an instance is created. */
-#define NT_BACKEND_API_VERSION 2
+#define NT_BACKEND_API_VERSION 3
 
 #define NT_BACKEND_ERROR (nt_backend_error_quark ())
 GQuark nt_backend_error_quark (void);
@@ -177,8 +177,9 @@ struct _NtBackendOps {
    * else the identity.
    * conv2d_backward_bias: the backward of that: g = relu ? dy * (y > 0) : dy
    * (y is the forward's output, dy is only read); db = sum of g over images
-   * and positions; dw = filter gradient of g; dx (NULL: skipped) = data
-   * gradient of g. All outputs overwritten. */
+   * and positions; dw = filter gradient of g; dx = data gradient of g.
+   * Outputs overwritten; any of dw, db, dx may be NULL: skipped (API 3:
+   * attacks need dx alone). */
   void (*conv2d_forward_bias) (NtBackend *be, const NtBuffer *x, NtDims xd,
                                const NtBuffer *w, const NtBuffer *b,
                                int out_c, const NtWindow *win, gboolean relu,

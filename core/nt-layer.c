@@ -15,6 +15,9 @@ typedef struct {
                               gboolean training, guint64 seed);
   const NtBuffer *(*backward) (NtLayer *l, NtBackend *be, const NtBuffer *dy,
                                NtBuffer *dx);
+  /* the input gradient alone (NULL: backward, the kind has no parameters) */
+  const NtBuffer *(*backward_input) (NtLayer *l, NtBackend *be,
+                                     const NtBuffer *dy, NtBuffer *dx);
 } LayerKindOps;
 
 static gboolean
@@ -125,6 +128,23 @@ conv2d_backward (NtLayer *l, NtBackend *be, const NtBuffer *dy, NtBuffer *dx)
   return dx;
 }
 
+static const NtBuffer *
+conv2d_backward_input (NtLayer *l, NtBackend *be, const NtBuffer *dy,
+                       NtBuffer *dx)
+{
+  NtDims xd = batch_dims (l->in, l->n);
+
+  /* a fused ReLU needs the fused op (which masks dy with y > 0) */
+  if (be->ops->conv2d_backward_bias != NULL)
+    be->ops->conv2d_backward_bias (be, l->x_in, l->y, dy, l->param[0], xd,
+                                   l->out_c, &l->win, l->fused_relu, NULL,
+                                   NULL, dx);
+  else
+    be->ops->conv2d_backward_data (be, dy, l->param[0], xd, l->out_c,
+                                   &l->win, dx);
+  return dx;
+}
+
 /* ----------------------------------------------------------------- maxpool
  * No padding; backward routes dy to the first maximum of each window. */
 static gboolean
@@ -217,6 +237,15 @@ dense_backward (NtLayer *l, NtBackend *be, const NtBuffer *dy, NtBuffer *dx)
     return NULL;
   be->ops->gemm (be, FALSE, FALSE, l->n, in, l->out_c, 1.0f, dy,
                  l->param[0], 0.0f, dx);
+  return dx;
+}
+
+static const NtBuffer *
+dense_backward_input (NtLayer *l, NtBackend *be, const NtBuffer *dy,
+                      NtBuffer *dx)
+{
+  be->ops->gemm (be, FALSE, FALSE, l->n, (int) nt_shape_size (l->in),
+                 l->out_c, 1.0f, dy, l->param[0], 0.0f, dx);
   return dx;
 }
 
@@ -322,10 +351,11 @@ flatten_backward (NtLayer *l, NtBackend *be, const NtBuffer *dy, NtBuffer *dx)
 /* ------------------------------------------------------------------- table */
 static const LayerKindOps kind_ops[NT_N_LAYER_KINDS] = {
   [NT_LAYER_CONV2D] = { "conv2d", conv2d_setup, conv2d_forward,
-                        conv2d_backward },
+                        conv2d_backward, conv2d_backward_input },
   [NT_LAYER_MAXPOOL] = { "maxpool", maxpool_setup, maxpool_forward,
                          maxpool_backward },
-  [NT_LAYER_DENSE] = { "dense", dense_setup, dense_forward, dense_backward },
+  [NT_LAYER_DENSE] = { "dense", dense_setup, dense_forward, dense_backward,
+                       dense_backward_input },
   [NT_LAYER_RELU] = { "relu", relu_setup, relu_forward, relu_backward },
   [NT_LAYER_DROPOUT] = { "dropout", dropout_setup, dropout_forward,
                          dropout_backward },
@@ -434,6 +464,17 @@ nt_layer_backward (NtLayer *l, NtBackend *be, const NtBuffer *dy,
 {
   g_return_val_if_fail (l != NULL && dy != NULL, NULL);
   g_return_val_if_fail (l->x_in != NULL, NULL);
+  return kind_ops[l->kind].backward (l, be, dy, dx);
+}
+
+const NtBuffer *
+nt_layer_backward_input (NtLayer *l, NtBackend *be, const NtBuffer *dy,
+                         NtBuffer *dx)
+{
+  g_return_val_if_fail (l != NULL && dy != NULL && dx != NULL, NULL);
+  g_return_val_if_fail (l->x_in != NULL, NULL);
+  if (kind_ops[l->kind].backward_input != NULL)
+    return kind_ops[l->kind].backward_input (l, be, dy, dx);
   return kind_ops[l->kind].backward (l, be, dy, dx);
 }
 

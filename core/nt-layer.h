@@ -121,6 +121,11 @@ const NtBuffer *nt_layer_forward (NtLayer *layer, NtBackend *be,
 const NtBuffer *nt_layer_backward (NtLayer *layer, NtBackend *be,
                                    const NtBuffer *dy, NtBuffer *dx);
 
+/* The input gradient alone: like nt_layer_backward with dx, but parameter
+ * gradients are neither computed nor touched (attacks need only dx). */
+const NtBuffer *nt_layer_backward_input (NtLayer *layer, NtBackend *be,
+                                         const NtBuffer *dy, NtBuffer *dx);
+
 /* Frees the layer and its buffers (NULL is allowed). */
 void nt_layer_free (NtLayer *layer, NtBackend *be);
 

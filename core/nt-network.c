@@ -357,6 +357,28 @@ nt_network_backward (NtNetwork *net, const NtBuffer *dlogits, NtBuffer *dx)
                    (gsize) net->last_n * nt_shape_size (net->in));
 }
 
+void
+nt_network_backward_input (NtNetwork *net, const NtBuffer *dlogits,
+                           NtBuffer *dx)
+{
+  g_return_if_fail (net != NULL && dlogits != NULL && dx != NULL);
+  g_return_if_fail (net->last_n > 0);
+
+  NtBackend *be = net->be;
+  const NtBuffer *dy = dlogits;
+  for (int i = (int) net->layers->len - 1; i >= 0; i--)
+    {
+      NtLayer *l = g_ptr_array_index (net->layers, i);
+      NtBuffer *target = i == 0 ? dx
+                         : dy == be->grad_buf[0] ? be->grad_buf[1]
+                                                 : be->grad_buf[0];
+      dy = nt_layer_backward_input (l, be, dy, target);
+    }
+  if (dy != dx)
+    be->ops->copy (be, dx, 0, dy, 0,
+                   (gsize) net->last_n * nt_shape_size (net->in));
+}
+
 /* ---------------------------------------------------------------- buffers */
 
 NtBuffer *

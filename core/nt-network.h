@@ -91,6 +91,12 @@ const NtBuffer *nt_network_forward (NtNetwork *net, const NtBuffer *x, int n,
 void nt_network_backward (NtNetwork *net, const NtBuffer *dlogits,
                           NtBuffer *dx);
 
+/* The gradient with respect to the input alone, into dx (n*C*H*W), after
+ * a forward as for nt_network_backward; parameter gradients are neither
+ * computed nor touched. */
+void nt_network_backward_input (NtNetwork *net, const NtBuffer *dlogits,
+                                NtBuffer *dx);
+
 /* Convenience buffers owned by the network, sized for max_batch, allocated
  * on first use (NULL, with a warning, if the backend is out of memory). */
 NtBuffer *nt_network_input_buffer (NtNetwork *net);   /* n x C x H x W */

@@ -6,7 +6,8 @@
  *  - the TensorFlow 2.1 emulations: the true-class term vanishes past ~17
  *    nats, everything past ~104 (logits) or for confident samples (probs),
  *    and they agree with the exact gradient where nothing saturates;
- *  - predictions near a tie are the sample's own answer;
+ *  - predictions near a tie are the sample's own answer; the input-only
+ *    backward equals the full backward's input gradient;
  *  - the protocol on trained ramp and MNIST models gives byte-identical
  *    files with networks of max_batch 64 and 5, the baseline misclassifies
  *    every one of its threshold images (measured from the files);
@@ -295,6 +296,50 @@ START_TEST (test_argmax_near_tie)
 }
 END_TEST
 
+/* The input-only backward gives the full backward's input gradient, bit
+ * for bit (the cnn's convolutions run fused with their ReLU on the CPU). */
+START_TEST (test_backward_input_only)
+{
+  GError *err = NULL;
+  const char *models[] = { "cnn:max_batch=3", "ramp-cnn:max_batch=3" };
+  const int shapes[][3] = { { 1, 28, 28 }, { 1, 1, 3 } };
+  GRand *r = g_rand_new_with_seed (9);
+  for (int k = 0; k < 2; k++)
+    {
+      NtNetwork *net = nt_model_build (reg, be, models[k], shapes[k][0],
+                                       shapes[k][1], shapes[k][2], CLASSES,
+                                       &err);
+      ck_assert_msg (net != NULL, "%s", err ? err->message : "");
+      nt_network_init_glorot (net, 3);
+      gsize s = nt_network_input_size (net);
+      float *x = nt_test_rand_array (r, 3 * s, 0, 1);
+      float *g = nt_test_rand_array (r, 3 * CLASSES, -1, 1);
+      NtBuffer *xb = nt_test_buf (be, x, 3 * s);
+      NtBuffer *gb = nt_test_buf (be, g, 3 * CLASSES);
+      NtBuffer *full = nt_test_buf (be, NULL, 3 * s);
+      NtBuffer *alone = nt_test_buf (be, NULL, 3 * s);
+      nt_network_forward (net, xb, 3, FALSE, 0);
+      nt_network_backward (net, gb, full);
+      nt_network_forward (net, xb, 3, FALSE, 0);
+      nt_network_backward_input (net, gb, alone);
+      float *a = nt_test_buf_get (be, full, 3 * s);
+      float *b = nt_test_buf_get (be, alone, 3 * s);
+      ck_assert_msg (memcmp (a, b, 3 * s * sizeof (float)) == 0,
+                     "%s: input-only backward differs", models[k]);
+      g_free (a);
+      g_free (b);
+      g_free (x);
+      g_free (g);
+      be->ops->free (be, xb);
+      be->ops->free (be, gb);
+      be->ops->free (be, full);
+      be->ops->free (be, alone);
+      nt_network_free (net);
+    }
+  g_rand_free (r);
+}
+END_TEST
+
 START_TEST (test_protocol_exact_ramp)
 {
   nt_test_check_protocol_exact (reg, be, "ramp", "ramp-cnn", "u", 400, 60, 0,
@@ -452,6 +497,7 @@ attack_exact_suite (void)
   tcase_add_test (tc, test_loss_gradient_emulations);
   tcase_add_test (tc, test_direction_saturated);
   tcase_add_test (tc, test_argmax_near_tie);
+  tcase_add_test (tc, test_backward_input_only);
   tcase_add_test (tc, test_protocol_exact_ramp);
   tcase_add_test (tc, test_protocol_exact_mnist);
   tcase_add_test (tc, test_stream_start);

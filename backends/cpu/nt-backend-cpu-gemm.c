@@ -218,7 +218,37 @@ nt_gemm_bcast (int m, int n, int k, float alpha, const float *a, int ai,
                 }
             continue;
           }
-        /* edges: fewer than 4 rows or 64 columns */
+        if (cols == 64)
+          {
+            /* fewer than 4 rows (a single sample's input gradient): one
+             * row at a time, still 64 columns of vectors */
+            for (int r = 0; r < rows; r++)
+              {
+                NT_ACC4 (0);
+                const float *ar = a + (gsize) (i + r) * ai;
+
+                for (int p = 0; p < k; p++)
+                  {
+                    const float *bp = b + (gsize) p * ldb + j;
+                    NtV16 vb0 = NT_V16C (bp), vb1 = NT_V16C (bp + 16);
+                    NtV16 vb2 = NT_V16C (bp + 32), vb3 = NT_V16C (bp + 48);
+
+                    NT_FMA_ROW (0, ar[(gsize) p * ap]);
+                  }
+                const NtV16 acc[4] = { acc0_0, acc0_1, acc0_2, acc0_3 };
+                for (int q = 0; q < 4; q++)
+                  {
+                    float *out = c + (gsize) (i + r) * ldc + j + 16 * q;
+                    NtV16 v = alpha * acc[q];
+
+                    if (beta != 0.0f)
+                      v += beta * NT_V16C (out);
+                    NT_V16 (out) = v;
+                  }
+              }
+            continue;
+          }
+        /* edges: fewer than 64 columns */
         for (int r = 0; r < rows; r++)
           for (int q = j; q < j + cols; q++)
             {
