@@ -398,8 +398,10 @@ static const NtOptionSpec nt_cpu_options[] = {
     "denormals, much slower once training converges); a per-thread mode, "
     "set for the creating thread and the workers by each new instance" },
   { "winograd", NT_OPTION_CHOICE, "4x4", 0, 0, nt_cpu_winograd_choices,
-    "3x3 stride-1 convolutions by Winograd F(4x4,3x3) or F(2x2,3x3) (a "
-    "little less float rounding), or off (im2col + GEMM only)" },
+    "3x3 stride-1 convolutions of 2 or more samples by Winograd "
+    "F(4x4,3x3) or F(2x2,3x3) (a little less float rounding), or off "
+    "(im2col + GEMM only); one sample always runs im2col, which keeps "
+    "exact max-pool ties for the attacks' per-sample gradients" },
   NT_OPTION_END
 };
 
