@@ -44,19 +44,27 @@ static const NtOptionSpec fgsm_options[] = {
   NT_OPTION_END
 };
 
+/* FALSE with an error unless 1 <= n <= the attack's max_batch; `what`
+ * names the samples ("batch", "state"). */
+static gboolean
+check_count (NtAttack *attack, int n, const char *what, GError **error)
+{
+  if (n >= 1 && n <= attack->max_batch)
+    return TRUE;
+  g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
+               "fgsm: %s of %d samples, the attack was opened for 1 to %d",
+               what, n, attack->max_batch);
+  return FALSE;
+}
+
 static gboolean
 fgsm_prepare (NtAttack *attack, NtNetwork *source, const NtBuffer *x,
               const int *labels, int n, GError **error)
 {
   NtFgsm *f = (NtFgsm *) attack;
   f->n_prepared = 0;
-  if (n < 1 || n > attack->max_batch)
-    {
-      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
-                   "fgsm: batch of %d samples, the attack was opened for 1 "
-                   "to %d", n, attack->max_batch);
-      return FALSE;
-    }
+  if (!check_count (attack, n, "batch", error))
+    return FALSE;
   /* the gradient lands in dir and is turned into its sign in place */
   if (!nt_attack_input_gradient_as (source, x, labels, n, f->how, f->dir,
                                     error))
@@ -116,13 +124,8 @@ fgsm_set_state (NtAttack *attack, const float *state, int n, GError **error)
 {
   NtFgsm *f = (NtFgsm *) attack;
   f->n_prepared = 0;
-  if (n < 1 || n > attack->max_batch)
-    {
-      g_set_error (error, NT_ATTACK_ERROR, NT_ATTACK_ERROR_INVALID,
-                   "fgsm: state of %d samples, the attack was opened for 1 "
-                   "to %d", n, attack->max_batch);
-      return FALSE;
-    }
+  if (!check_count (attack, n, "state", error))
+    return FALSE;
   f->be->ops->upload (f->be, f->dir, 0, state,
                       (gsize) n * attack->sample_size);
   if (!f->be->ops->sync (f->be, error))
