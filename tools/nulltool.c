@@ -2,7 +2,9 @@
 #include "config.h"
 #include "nt-cli.h"
 
+#include <errno.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,9 +79,95 @@ nt_cli_fail (const char *command, GError *error)
   return NT_EXIT_FAILURE;
 }
 
+/* "N" or "from A to B" style text of a range, for messages. */
+static char *
+range_text (const NtCliNumber *n)
+{
+  if (!n->is_double)
+    {
+      gboolean no_min = n->min <= (double) G_MININT64;
+      gboolean no_max = n->max >= (double) G_MAXINT64;
+      if (no_min && no_max)
+        return g_strdup ("any integer");
+      if (no_max)
+        return g_strdup_printf ("an integer >= %.0f", n->min);
+      if (no_min)
+        return g_strdup_printf ("an integer <= %.0f", n->max);
+      return g_strdup_printf ("an integer from %.0f to %.0f", n->min, n->max);
+    }
+  char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (lo, sizeof lo, "%g", n->min);
+  g_ascii_formatd (hi, sizeof hi, "%g", n->max);
+  return g_strdup_printf ("a number %s %s and %s %s",
+                          n->min_open ? ">" : ">=", lo,
+                          n->max_open ? "<" : "<=", hi);
+}
+
 gboolean
-nt_cli_parse (const char *command, const char *params, const char *summary,
-              const GOptionEntry *entries, int *argc, char ***argv)
+nt_cli_number_cb (const char *option_name, const char *value, gpointer data,
+                  GError **error)
+{
+  NtCliNumber *n = data;
+  for (; n && n->name; n++)
+    if (g_str_has_prefix (option_name, "--")
+          ? strcmp (option_name + 2, n->name) == 0
+          : (n->short_name && option_name[0] == '-'
+             && option_name[1] == n->short_name && option_name[2] == 0))
+      break;
+  if (n == NULL || n->name == NULL)
+    {
+      /* a programming error: an entry without its table row */
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "%s: no range is known for this option", option_name);
+      return FALSE;
+    }
+  gboolean in_range;
+  if (n->is_double)
+    {
+      char *end = NULL;
+      errno = 0;
+      double v = g_strtod (value, &end);
+      if (*value == 0 || end == NULL || *end != 0 || errno == ERANGE
+          || !isfinite (v))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--%s: '%s' is not a number", n->name, value);
+          return FALSE;
+        }
+      in_range = (n->min_open ? v > n->min : v >= n->min)
+                 && (n->max_open ? v < n->max : v <= n->max);
+      n->d = v;
+    }
+  else
+    {
+      gint64 v;
+      if (!g_ascii_string_to_signed (value, 10, G_MININT64, G_MAXINT64, &v,
+                                     NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--%s: '%s' is not an integer", n->name, value);
+          return FALSE;
+        }
+      in_range = (double) v >= n->min && (double) v <= n->max;
+      n->i = v;
+    }
+  if (!in_range)
+    {
+      char *range = range_text (n);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--%s %s is out of range: give %s", n->name, value,
+                   range);
+      g_free (range);
+      return FALSE;
+    }
+  n->given = TRUE;
+  return TRUE;
+}
+
+gboolean
+nt_cli_parse_numbers (const char *command, const char *params,
+                      const char *summary, const GOptionEntry *entries,
+                      NtCliNumber *numbers, int *argc, char ***argv)
 {
   /* GOption's usage line reads "PRGNAME [OPTION...] PARAMS" */
   char *prgname = g_strconcat ("nulltool ", command, NULL);
@@ -88,8 +176,11 @@ nt_cli_parse (const char *command, const char *params, const char *summary,
   GOptionContext *ctx = g_option_context_new (params ? params : "");
   g_option_context_set_summary (ctx, summary);
   g_option_context_set_help_enabled (ctx, TRUE);
+  /* the main group's user data reaches nt_cli_number_cb */
+  GOptionGroup *group = g_option_group_new (command, "", "", numbers, NULL);
   if (entries)
-    g_option_context_add_main_entries (ctx, entries, NULL);
+    g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (ctx, group);
   GError *error = NULL;
   gboolean ok = g_option_context_parse (ctx, argc, argv, &error);
   if (!ok)
@@ -100,6 +191,14 @@ nt_cli_parse (const char *command, const char *params, const char *summary,
     }
   g_option_context_free (ctx);
   return ok;
+}
+
+gboolean
+nt_cli_parse (const char *command, const char *params, const char *summary,
+              const GOptionEntry *entries, int *argc, char ***argv)
+{
+  return nt_cli_parse_numbers (command, params, summary, entries, NULL, argc,
+                               argv);
 }
 
 int
