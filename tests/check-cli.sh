@@ -108,6 +108,35 @@ nt run --preset ramp -o "$tmp/ramp" --set ramp.grid=1
 expect 2 "^nulltool ramp: --grid 1 is out of range" \
   "run --preset ramp --set ramp.grid=1 reaches the ramp study"
 
+# ---- 9. train checks its output paths before any work -----------------------
+TRAIN="train -q -d ramp -m ramp-cnn -b cpu:threads=1 --epochs 2 --steps 5"
+# (without -q: the progress lines would show training before the refusal)
+nt train -d ramp -m ramp-cnn -b cpu:threads=1 --epochs 2 --steps 5 \
+  -o "$tmp/nodir/m.ckpt" --history "$tmp/h.csv"
+expect 1 "^nulltool train: cannot write $tmp/nodir/m.ckpt: $tmp/nodir does not exist" \
+  "train -o into a missing folder"
+grep -q "epoch" "$tmp/err" && fail "train -o into a missing folder: it trained first"
+[ -e "$tmp/h.csv" ] && fail "train -o into a missing folder: it wrote the history"
+: > "$tmp/afile"
+nt $TRAIN -o "$tmp/afile/m.ckpt"
+expect 1 "$tmp/afile is not a folder" "train -o under a file"
+mkdir "$tmp/out-dir"
+nt $TRAIN -o "$tmp/out-dir"
+expect 1 "cannot write $tmp/out-dir: it is a folder" "train -o a folder"
+nt $TRAIN -o "$tmp/out-dir/m.ckpt" --history "$tmp/nodir/h.csv"
+expect 1 "cannot write $tmp/nodir/h.csv" "train --history into a missing folder"
+# the check leaves nothing behind, and keeps an existing checkpoint as it is
+nt $TRAIN -o "$tmp/out-dir/m.ckpt" -d nosuch
+expect 1 "no dataset named 'nosuch'" "train with a bad dataset"
+[ -z "$(ls -A "$tmp/out-dir")" ] || fail "train left files: $(ls -A "$tmp/out-dir")"
+echo keep > "$tmp/out-dir/old.ckpt"
+nt $TRAIN -o "$tmp/out-dir/old.ckpt" -d nosuch
+[ "$(cat "$tmp/out-dir/old.ckpt")" = keep ] || fail "train changed an existing file"
+[ "$(ls -A "$tmp/out-dir")" = old.ckpt ] || fail "train left files: $(ls -A "$tmp/out-dir")"
+nt $TRAIN -o "$tmp/out-dir/m.ckpt"
+expect 0 "" "train into a good path"
+[ -s "$tmp/out-dir/m.ckpt" ] || fail "train wrote no checkpoint"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2
   exit 1

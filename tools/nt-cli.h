@@ -67,6 +67,11 @@ gboolean nt_cli_parse_numbers (const char *command, const char *params,
                                const GOptionEntry *entries,
                                NtCliNumber *numbers, int *argc, char ***argv);
 
+/* Refuses an output file path before any work: its folder must exist and be
+ * writable, and the file must be creatable (or an existing regular file,
+ * which is left as it is). Leaves no file behind. */
+gboolean nt_cli_check_output_file (const char *path, GError **error);
+
 /* Prints "nulltool COMMAND: MESSAGE" to stderr. */
 void nt_cli_error (const char *command, const char *format, ...)
     G_GNUC_PRINTF (2, 3);

@@ -93,6 +93,14 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
   char *model = NULL;
   int status = NT_EXIT_FAILURE;
 
+  /* a typo in a path must not cost a training: the files are written only
+   * at the end of the first epoch */
+  if (!nt_cli_check_output_file (output, &error)
+      || !nt_cli_check_output_file (history, &error))
+    {
+      status = nt_cli_fail ("train", error);
+      goto out;
+    }
 
   /* resolve every selection before any work starts */
   reg = nt_cli_registry (cli);

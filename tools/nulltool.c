@@ -3,10 +3,13 @@
 #include "nt-cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 typedef struct {
   const char *name;
@@ -199,6 +202,66 @@ nt_cli_parse (const char *command, const char *params, const char *summary,
 {
   return nt_cli_parse_numbers (command, params, summary, entries, NULL, argc,
                                argv);
+}
+
+gboolean
+nt_cli_check_output_file (const char *path, GError **error)
+{
+  char *dir = g_path_get_dirname (path);
+  gboolean ok = FALSE;
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      gboolean exists = g_file_test (dir, G_FILE_TEST_EXISTS);
+      g_set_error (error, G_FILE_ERROR,
+                   exists ? G_FILE_ERROR_NOTDIR : G_FILE_ERROR_NOENT,
+                   "cannot write %s: %s %s", path, dir,
+                   exists ? "is not a folder" : "does not exist (create the "
+                   "folder first)");
+      goto out;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR,
+                   "cannot write %s: it is a folder (give a file name)",
+                   path);
+      goto out;
+    }
+  /* the file is written atomically: a temporary file in the same folder,
+   * renamed over the name; so the folder must take a new file, and the
+   * name itself must be creatable (a name too long fails only there) */
+  char *probe = g_build_filename (dir, ".nulltool-probe-XXXXXX", NULL);
+  int fd = g_mkstemp (probe);
+  int saved = errno;
+  if (fd >= 0)
+    {
+      close (fd);
+      g_unlink (probe);
+    }
+  g_free (probe);
+  if (fd < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot write %s: the folder %s does not take new files "
+                   "(%s)", path, dir, g_strerror (saved));
+      goto out;
+    }
+  fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+  saved = errno;
+  if (fd >= 0)
+    {
+      close (fd);
+      g_unlink (path);
+    }
+  else if (saved != EEXIST)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot create %s: %s", path, g_strerror (saved));
+      goto out;
+    }
+  ok = TRUE;
+out:
+  g_free (dir);
+  return ok;
 }
 
 int
