@@ -137,6 +137,15 @@ nt $TRAIN -o "$tmp/out-dir/m.ckpt"
 expect 0 "" "train into a good path"
 [ -s "$tmp/out-dir/m.ckpt" ] || fail "train wrote no checkpoint"
 
+# ---- 10. plot: a folder without a run is an error ---------------------------
+mkdir "$tmp/empty"
+nt plot "$tmp/empty"
+expect 1 "^nulltool plot: $tmp/empty holds no run" "plot of an empty folder"
+[ -z "$(ls -A "$tmp/empty")" ] || fail "plot wrote into a folder without a run"
+# a real run whose attack figures are skipped (no attack) still succeeds
+nt plot "$tmp/run"
+expect 0 "skipped" "plot of a run with some figures skipped"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2
   exit 1
