@@ -146,6 +146,25 @@ expect 1 "^nulltool plot: $tmp/empty holds no run" "plot of an empty folder"
 nt plot "$tmp/run"
 expect 0 "skipped" "plot of a run with some figures skipped"
 
+# ---- 11. Ctrl-C says how to go on, and still ends by SIGINT -----------------
+# timeout(1) gives its child the default SIGINT action even where this
+# script runs with SIGINT ignored
+if command -v timeout > /dev/null 2>&1; then
+  timeout --preserve-status -s INT 3 "$nulltool" run -c "$tmp/long.ini" \
+    -o "$tmp/run-long" -q > "$tmp/out" 2> "$tmp/err"
+  rc=$?
+  expect 130 "^nulltool run: interrupted; rerun the same command to resume" \
+    "run interrupted by SIGINT"
+  [ "$(grep -c interrupted "$tmp/err")" = 1 ] || fail "run: not one line on SIGINT"
+  timeout --preserve-status -s INT 3 "$nulltool" $TRAIN --epochs 100000 \
+    --steps 1000000 -o "$tmp/out-dir/long.ckpt" > "$tmp/out" 2> "$tmp/err"
+  rc=$?
+  expect 130 "^nulltool train: interrupted; $tmp/out-dir/long.ckpt holds" \
+    "train interrupted by SIGINT"
+else
+  echo "timeout(1) not found: the SIGINT checks are skipped"
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2
   exit 1

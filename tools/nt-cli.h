@@ -72,6 +72,13 @@ gboolean nt_cli_parse_numbers (const char *command, const char *params,
  * which is left as it is). Leaves no file behind. */
 gboolean nt_cli_check_output_file (const char *path, GError **error);
 
+/* Makes SIGINT and SIGTERM print `message` (one line, on stderr) before
+ * the process ends by the signal as it would have without the handler
+ * (exit status 130 for Ctrl-C in a shell). A signal that was ignored when
+ * the program started stays ignored. `message` is copied (up to 1 KiB); a
+ * later call replaces it. */
+void nt_cli_on_interrupt (const char *message);
+
 /* Prints "nulltool COMMAND: MESSAGE" to stderr. */
 void nt_cli_error (const char *command, const char *format, ...)
     G_GNUC_PRINTF (2, 3);

@@ -316,6 +316,8 @@ nt_cmd_ramp (NtCli *cli, int argc, char **argv)
       goto out;
     }
   nt_network_init_glorot (net, (guint64) seed);
+  nt_cli_on_interrupt ("nulltool ramp: interrupted; the ramp study does "
+                       "not resume: rerun it to start again");
   if (!quiet)
     fprintf (stderr, "ramp study: %s on backend %s, output in %s\n", model,
              nt_backend_name (be), dir);

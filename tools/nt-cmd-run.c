@@ -231,6 +231,10 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
     g_ptr_array_add (ov, g_strdup (*kv));
   g_ptr_array_add (ov, NULL);
 
+  /* the runner keeps every finished model and set (files written
+   * atomically with a marker): say so on Ctrl-C */
+  nt_cli_on_interrupt ("nulltool run: interrupted; rerun the same command "
+                       "to resume: finished models and sets are kept");
   GError *error = NULL;
   NtRegistry *reg = nt_cli_registry (cli);
   NtExperiment *exp = nt_experiment_load (reg, file,

@@ -101,6 +101,11 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
       status = nt_cli_fail ("train", error);
       goto out;
     }
+  char *interrupted = g_strdup_printf (
+      "nulltool train: interrupted; %s holds the best model of the finished "
+      "epochs, if any (train does not resume)", output);
+  nt_cli_on_interrupt (interrupted);
+  g_free (interrupted);
 
   /* resolve every selection before any work starts */
   reg = nt_cli_registry (cli);

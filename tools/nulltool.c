@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -262,6 +263,61 @@ nt_cli_check_output_file (const char *path, GError **error)
 out:
   g_free (dir);
   return ok;
+}
+
+/* The interrupt message, prepared before any signal can arrive: the
+ * handler may only call async-signal-safe functions. */
+static char interrupt_message[1024];
+static volatile sig_atomic_t interrupt_length;
+
+static void
+on_interrupt (int sig)
+{
+  int saved = errno;
+  if (interrupt_length > 0)
+    {
+      ssize_t w = write (STDERR_FILENO, interrupt_message,
+                         (size_t) interrupt_length);
+      (void) w;
+    }
+  /* end by the same signal, as if there were no handler: the parent sees
+   * a death by SIGINT (a shell reports 130) */
+  struct sigaction dfl;
+  memset (&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset (&dfl.sa_mask);
+  sigaction (sig, &dfl, NULL);
+  errno = saved;
+  raise (sig);
+}
+
+void
+nt_cli_on_interrupt (const char *message)
+{
+  const int signals[] = { SIGINT, SIGTERM };
+  /* no handler may read the buffer while it changes */
+  sigset_t block, old_mask;
+  sigemptyset (&block);
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    sigaddset (&block, signals[i]);
+  sigprocmask (SIG_BLOCK, &block, &old_mask);
+  /* on a terminal the progress bar may hold the line: start a new one */
+  g_snprintf (interrupt_message, sizeof interrupt_message, "%s%s\n",
+              isatty (STDERR_FILENO) ? "\n" : "", message);
+  interrupt_length = (sig_atomic_t) strlen (interrupt_message);
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    {
+      struct sigaction old, sa;
+      if (sigaction (signals[i], NULL, &old) == 0
+          && old.sa_handler == SIG_IGN)
+        continue;   /* e.g. a background job of a script: keep ignoring */
+      memset (&sa, 0, sizeof sa);
+      sa.sa_handler = on_interrupt;
+      sigemptyset (&sa.sa_mask);
+      sa.sa_flags = SA_RESTART;
+      sigaction (signals[i], &sa, NULL);
+    }
+  sigprocmask (SIG_SETMASK, &old_mask, NULL);
 }
 
 int
