@@ -70,3 +70,8 @@ TESTS += tests/test-experiment
 tests_test_experiment_SOURCES = tests/test-experiment.c $(NT_TEST_UTIL)
 tests_test_experiment_CFLAGS = $(NT_TEST_CFLAGS)
 tests_test_experiment_LDADD = $(NT_TEST_LDADD)
+
+# The nulltool program as a user runs it (exit statuses and messages), on
+# the ramp toy: no MNIST needed.
+TESTS += tests/check-cli.sh
+EXTRA_DIST += tests/check-cli.sh

@@ -24,29 +24,29 @@ int
 nt_cmd_null_examples (NtCli *cli, int argc, char **argv)
 {
   char *dataset_sel = NULL, *output = NULL;
-  gint64 seed = 0;
+  NtCliNumber num[] = { NT_CLI_INT ("seed", 's', 0, G_MAXINT64), { NULL } };
   const GOptionEntry entries[] = {
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_sel,
       "image dataset selection (default: mnist)", "SEL" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed,
-      "seed of the drawn examples (default 0)", "N" },
+    NT_CLI_NUMBER_ENTRY ("seed", 's',
+      "seed of the drawn examples, >= 0 (default 0)", "N"),
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       "figure file, .png, .svg or .pdf (default: null-examples.png)",
       "FILE" },
     { NULL }
   };
-  if (!nt_cli_parse ("null-examples", NULL,
-                     "Draws figure 1 of the study: a row of uniform null "
-                     "images, a row of mixed\nimages and a row of "
-                     "tile-shuffled images (tile sizes 1, 2, 4, 7, 14), "
-                     "made by\nthe null strategies from the dataset's "
-                     "training images.", entries, &argc, &argv))
+  if (!nt_cli_parse_numbers ("null-examples", NULL,
+                             "Draws figure 1 of the study: a row of uniform "
+                             "null images, a row of mixed\nimages and a row "
+                             "of tile-shuffled images (tile sizes 1, 2, 4, 7, "
+                             "14), made by\nthe null strategies from the "
+                             "dataset's training images.", entries, num,
+                             &argc, &argv))
     return NT_EXIT_USAGE;
-  if (argc > 1 || seed < 0)
+  gint64 seed = num[0].given ? num[0].i : 0;
+  if (argc > 1)
     {
-      nt_cli_error ("null-examples", argc > 1 ? "unexpected argument '%s'"
-                                              : "--seed must be >= 0%s",
-                    argc > 1 ? argv[1] : "");
+      nt_cli_error ("null-examples", "unexpected argument '%s'", argv[1]);
       fprintf (stderr, "Try 'nulltool null-examples --help'.\n");
       g_free (dataset_sel);
       g_free (output);
@@ -224,48 +224,59 @@ int
 nt_cmd_ramp (NtCli *cli, int argc, char **argv)
 {
   char *dir = NULL, *backend_sel = NULL;
-  gint64 seed = 0;
-  int epochs_baseline = 20, epochs_uniform = 30, grid = 48, steps = 1000;
   gboolean quiet = FALSE;
+  enum { SEED, EPOCHS_BASELINE, EPOCHS_UNIFORM, STEPS, GRID };
+  NtCliNumber num[] = {
+    [SEED] = NT_CLI_INT ("seed", 's', 0, G_MAXINT64),
+    [EPOCHS_BASELINE] = NT_CLI_INT ("epochs-baseline", 0, 1, G_MAXINT),
+    [EPOCHS_UNIFORM] = NT_CLI_INT ("epochs-uniform", 0, 1, G_MAXINT),
+    [STEPS] = NT_CLI_INT ("steps", 0, 1, G_MAXINT),
+    [GRID] = NT_CLI_INT ("grid", 'g', 2, 512),
+    { NULL }
+  };
   const GOptionEntry entries[] = {
     { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &dir,
       "folder for checkpoints, histories, CSVs and figures (default: "
       "runs/ramp)", "DIR" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "run seed (default 0)",
-      "N" },
+    NT_CLI_NUMBER_ENTRY ("seed", 's', "run seed, >= 0 (default 0)", "N"),
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_sel,
       "backend selection (default: auto)", "SEL" },
-    { "epochs-baseline", 0, 0, G_OPTION_ARG_INT, &epochs_baseline,
-      "epochs of the baseline, without nulls (default 20)", "N" },
-    { "epochs-uniform", 0, 0, G_OPTION_ARG_INT, &epochs_uniform,
-      "further epochs with uniform nulls (default 30)", "N" },
-    { "steps", 0, 0, G_OPTION_ARG_INT, &steps,
-      "steps of 32 samples per epoch (default 1000)", "N" },
-    { "grid", 'g', 0, G_OPTION_ARG_INT, &grid,
-      "grid points per axis of the unit cube (default 48)", "N" },
+    NT_CLI_NUMBER_ENTRY ("epochs-baseline", 0,
+      "epochs of the baseline, without nulls, >= 1 (default 20)", "N"),
+    NT_CLI_NUMBER_ENTRY ("epochs-uniform", 0,
+      "further epochs with uniform nulls, >= 1 (default 30)", "N"),
+    NT_CLI_NUMBER_ENTRY ("steps", 0,
+      "steps of 32 samples per epoch, >= 1 (default 1000)", "N"),
+    NT_CLI_NUMBER_ENTRY ("grid", 'g',
+      "grid points per axis of the unit cube, 2 to 512 (default 48)", "N"),
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "no progress output",
       NULL },
     { NULL }
   };
-  if (!nt_cli_parse ("ramp", NULL,
-                     "Runs the ramp toy study: trains ramp-cnn on the ramp "
-                     "dataset without nulls\n(the baseline), then continues "
-                     "its weights with uniform nulls (p_null 0.5);\n"
-                     "measures both models on a grid over the unit cube and "
-                     "on fresh samples,\nand draws the ramp figures.",
-                     entries, &argc, &argv))
+  if (!nt_cli_parse_numbers ("ramp", NULL,
+                             "Runs the ramp toy study: trains ramp-cnn on "
+                             "the ramp dataset without nulls\n(the "
+                             "baseline), then continues its weights with "
+                             "uniform nulls (p_null 0.5);\nmeasures both "
+                             "models on a grid over the unit cube and on "
+                             "fresh samples,\nand draws the ramp figures.",
+                             entries, num, &argc, &argv))
     return NT_EXIT_USAGE;
-  if (argc > 1 || seed < 0 || epochs_baseline < 1 || epochs_uniform < 1
-      || steps < 1 || grid < 2 || grid > 512)
+  if (argc > 1)
     {
-      nt_cli_error ("ramp", "%s", argc > 1 ? "unexpected argument"
-                    : "need seed >= 0, epochs >= 1, steps >= 1 and 2 <= "
-                      "grid <= 512");
+      nt_cli_error ("ramp", "unexpected argument '%s'", argv[1]);
       fprintf (stderr, "Try 'nulltool ramp --help'.\n");
       g_free (dir);
       g_free (backend_sel);
       return NT_EXIT_USAGE;
     }
+  gint64 seed = num[SEED].given ? num[SEED].i : 0;
+  int epochs_baseline = num[EPOCHS_BASELINE].given
+                          ? (int) num[EPOCHS_BASELINE].i : 20;
+  int epochs_uniform = num[EPOCHS_UNIFORM].given
+                         ? (int) num[EPOCHS_UNIFORM].i : 30;
+  int steps = num[STEPS].given ? (int) num[STEPS].i : 1000;
+  int grid = num[GRID].given ? (int) num[GRID].i : 48;
   if (dir == NULL)
     dir = g_strdup ("runs/ramp");
 
@@ -305,6 +316,8 @@ nt_cmd_ramp (NtCli *cli, int argc, char **argv)
       goto out;
     }
   nt_network_init_glorot (net, (guint64) seed);
+  nt_cli_on_interrupt ("nulltool ramp: interrupted; the ramp study does "
+                       "not resume: rerun it to start again");
   if (!quiet)
     fprintf (stderr, "ramp study: %s on backend %s, output in %s\n", model,
              nt_backend_name (be), dir);

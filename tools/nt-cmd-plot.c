@@ -7,6 +7,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* TRUE when `dir` has any trace of `nulltool run`: the resolved config
+ * (written first), the results or the models folder. */
+static gboolean
+holds_run (const char *dir)
+{
+  static const char *const marks[] = { "config.ini", "results", "models" };
+  for (guint i = 0; i < G_N_ELEMENTS (marks); i++)
+    {
+      char *path = g_build_filename (dir, marks[i], NULL);
+      gboolean found = g_file_test (path, G_FILE_TEST_EXISTS);
+      g_free (path);
+      if (found)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 int
 nt_cmd_plot (NtCli *cli, int argc, char **argv)
 {
@@ -45,6 +62,17 @@ nt_cmd_plot (NtCli *cli, int argc, char **argv)
       return NT_EXIT_USAGE;
     }
   const char *run_dir = argv[1];
+  /* a folder that holds no run at all (a typo, the parent folder, the
+   * figures folder) is an error, not a run whose figures are all skipped;
+   * refused before anything is written into it */
+  if (g_file_test (run_dir, G_FILE_TEST_IS_DIR) && !holds_run (run_dir))
+    {
+      nt_cli_error ("plot", "%s holds no run: no config.ini, results/ or "
+                    "models/ (give the output folder of `nulltool run`)",
+                    run_dir);
+      g_free (format);
+      return NT_EXIT_FAILURE;
+    }
   GPtrArray *written = g_ptr_array_new_with_free_func (g_free);
   GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
   GError *error = NULL;

@@ -21,6 +21,70 @@ preset_path (const char *name)
   return path;
 }
 
+/* A ramp run file: its [ramp] keys become the options of `nulltool ramp`,
+ * followed by those of the given flags that the ramp study has (so they
+ * win), and --set ramp.KEY=VALUE as --KEY=VALUE. A flag it has no use for
+ * (`unused`, or --set of another group) is refused, not dropped. */
+static int
+run_ramp (NtCli *cli, const char *file, const char *output,
+          const char *backend, const NtCliNumber *seed,
+          const NtCliNumber *steps, char **sets_kv, gboolean quiet,
+          const char *unused)
+{
+  for (char **kv = sets_kv; unused == NULL && kv && *kv; kv++)
+    if (!g_str_has_prefix (*kv, "ramp.") || strchr (*kv, '=') == NULL)
+      unused = "--set (other than ramp.KEY=VALUE)";
+  if (unused)
+    {
+      nt_cli_error ("run", "%s does not apply to the ramp study, which takes "
+                    "--output, --seed, --backend, --steps, --quiet and --set "
+                    "ramp.KEY=VALUE for any option KEY of 'nulltool ramp'",
+                    unused);
+      fprintf (stderr, "Try 'nulltool ramp --help'.\n");
+      return NT_EXIT_USAGE;
+    }
+  GKeyFile *kf = g_key_file_new ();
+  GError *error = NULL;
+  if (!g_key_file_load_from_file (kf, file, G_KEY_FILE_NONE, &error))
+    {
+      g_key_file_unref (kf);
+      g_prefix_error (&error, "%s: ", file);
+      return nt_cli_fail ("run", error);
+    }
+  GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (args, g_strdup ("ramp"));
+  char **keys = g_key_file_get_keys (kf, "ramp", NULL, NULL);
+  for (char **k = keys; k && *k; k++)
+    {
+      char *v = g_key_file_get_value (kf, "ramp", *k, NULL);
+      g_ptr_array_add (args, g_strdup_printf ("--%s=%s", *k, v));
+      g_free (v);
+    }
+  g_strfreev (keys);
+  g_key_file_unref (kf);
+  if (output)
+    g_ptr_array_add (args, g_strdup_printf ("--output-dir=%s", output));
+  if (backend)
+    g_ptr_array_add (args, g_strdup_printf ("--backend=%s", backend));
+  if (seed->given)
+    g_ptr_array_add (args, g_strdup_printf ("--seed=%" G_GINT64_FORMAT,
+                                            seed->i));
+  if (steps->given)
+    g_ptr_array_add (args, g_strdup_printf ("--steps=%" G_GINT64_FORMAT,
+                                            steps->i));
+  for (char **kv = sets_kv; kv && *kv; kv++)
+    g_ptr_array_add (args, g_strconcat ("--", *kv + strlen ("ramp."), NULL));
+  if (quiet)
+    g_ptr_array_add (args, g_strdup ("--quiet"));
+  int n = (int) args->len;
+  g_ptr_array_add (args, NULL);
+  char **argv2 = g_memdup2 (args->pdata, sizeof (char *) * (n + 1));
+  int status = nt_cmd_ramp (cli, n, argv2);
+  g_free (argv2);
+  g_ptr_array_unref (args);
+  return status;
+}
+
 int
 nt_cmd_run (NtCli *cli, int argc, char **argv)
 {
@@ -28,9 +92,20 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
   char *model = NULL, *types = NULL, *attack = NULL, *backend = NULL;
   char *protocols = NULL;
   char **sets_kv = NULL;
-  int sets = 0, epochs = 0, images = -1, steps = -1, jobs = -1;
-  gint64 seed = -1;
   gboolean no_plot = FALSE, quiet = FALSE;
+  /* each value given is applied, whatever it is; the ranges are those of
+   * the run file's keys (core/nt-experiment.c), refused here by the
+   * option's name */
+  enum { JOBS, SETS, EPOCHS, STEPS, IMAGES, SEED };
+  NtCliNumber num[] = {
+    [JOBS] = NT_CLI_INT ("jobs", 'j', 0, 64),
+    [SETS] = NT_CLI_INT ("sets", 0, 1, 10000),
+    [EPOCHS] = NT_CLI_INT ("epochs", 'e', 1, 100000),
+    [STEPS] = NT_CLI_INT ("steps", 0, 0, G_MAXINT32),
+    [IMAGES] = NT_CLI_INT ("images", 0, 0, 1000000),
+    [SEED] = NT_CLI_INT ("seed", 's', 0, G_MAXINT64),
+    { NULL }
+  };
   const GOptionEntry entries[] = {
     { "preset", 'p', 0, G_OPTION_ARG_STRING, &preset,
       "a shipped preset: quick (default), paper, ramp", "NAME" },
@@ -49,15 +124,18 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
       "transfer, whitebox or transfer;whitebox", "LIST" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend,
       "backend selection (auto, cpu, cuda)", "SEL" },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+    NT_CLI_NUMBER_ENTRY ("jobs", 'j',
       "models trained at once, each on its own backend instance (0: one "
-      "per model of a set on a GPU, 1 on the CPU)", "N" },
-    { "sets", 0, 0, G_OPTION_ARG_INT, &sets, "number of sets", "N" },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "epochs per model", "N" },
-    { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "steps per epoch", "N" },
-    { "images", 0, 0, G_OPTION_ARG_INT, &images,
-      "adversarial images per set (0: no attack)", "N" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "run seed", "N" },
+      "per model of a set on a GPU, 1 on the CPU; 0 to 64)", "N"),
+    NT_CLI_NUMBER_ENTRY ("sets", 0, "number of sets (1 to 10000)", "N"),
+    NT_CLI_NUMBER_ENTRY ("epochs", 'e', "epochs per model (1 to 100000)",
+                         "N"),
+    NT_CLI_NUMBER_ENTRY ("steps", 0,
+                         "steps per epoch (0: training samples / batch)",
+                         "N"),
+    NT_CLI_NUMBER_ENTRY ("images", 0,
+      "adversarial images per set (0: no attack; up to 1000000)", "N"),
+    NT_CLI_NUMBER_ENTRY ("seed", 's', "run seed (>= 0)", "N"),
     { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets_kv,
       "any setting, e.g. --set study.p_null=0.3 (repeatable)",
       "GROUP.KEY=VALUE" },
@@ -67,12 +145,12 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
       NULL },
     { NULL }
   };
-  if (!nt_cli_parse ("run", NULL,
+  if (!nt_cli_parse_numbers ("run", NULL,
                      "Runs a whole study: trains every (set, model type), "
                      "attacks every set, writes\nthe results and renders the "
                      "figures. Rerunning an interrupted run resumes it.\n"
                      "Without --config, the preset 'quick' is used.",
-                     entries, &argc, &argv))
+                     entries, num, &argc, &argv))
     return NT_EXIT_USAGE;
   if (argc > 1 || (preset && config))
     {
@@ -100,28 +178,17 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
   if (g_key_file_load_from_file (kf, file, G_KEY_FILE_NONE, NULL)
       && g_key_file_has_group (kf, "ramp"))
     {
-      GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
-      g_ptr_array_add (args, g_strdup ("ramp"));
-      char **keys = g_key_file_get_keys (kf, "ramp", NULL, NULL);
-      for (char **k = keys; k && *k; k++)
-        {
-          char *v = g_key_file_get_value (kf, "ramp", *k, NULL);
-          if (strcmp (*k, "output-dir") == 0 && output)
-            g_ptr_array_add (args, g_strdup_printf ("--%s=%s", *k, output));
-          else
-            g_ptr_array_add (args, g_strdup_printf ("--%s=%s", *k, v));
-          g_free (v);
-        }
-      if (quiet)
-        g_ptr_array_add (args, g_strdup ("--quiet"));
-      g_strfreev (keys);
       g_key_file_unref (kf);
-      int n = (int) args->len;
-      g_ptr_array_add (args, NULL);
-      char **argv2 = g_memdup2 (args->pdata, sizeof (char *) * (n + 1));
-      status = nt_cmd_ramp (cli, n, argv2);
-      g_free (argv2);
-      g_ptr_array_unref (args);
+      status = run_ramp (cli, file, output, backend, &num[SEED], &num[STEPS],
+                         sets_kv, quiet,
+                         dataset ? "--dataset" : model ? "--model"
+                         : types ? "--types" : attack ? "--attack"
+                         : protocols ? "--protocols"
+                         : num[JOBS].given ? "--jobs"
+                         : num[SETS].given ? "--sets"
+                         : num[EPOCHS].given ? "--epochs"
+                         : num[IMAGES].given ? "--images"
+                         : no_plot ? "--no-plot" : NULL);
       goto out;
     }
   g_key_file_unref (kf);
@@ -136,29 +203,38 @@ nt_cmd_run (NtCli *cli, int argc, char **argv)
     g_ptr_array_add (ov, g_strconcat ("study.types=", types, NULL));
   if (backend)
     g_ptr_array_add (ov, g_strconcat ("study.backend=", backend, NULL));
-  if (jobs >= 0)
-    g_ptr_array_add (ov, g_strdup_printf ("study.jobs=%d", jobs));
+  if (num[JOBS].given)
+    g_ptr_array_add (ov, g_strdup_printf ("study.jobs=%" G_GINT64_FORMAT,
+                                          num[JOBS].i));
   if (attack)
     g_ptr_array_add (ov, g_strconcat ("attack.attack=", attack, NULL));
   if (protocols)
     g_ptr_array_add (ov, g_strconcat ("attack.protocols=", protocols, NULL));
-  if (sets)
-    g_ptr_array_add (ov, g_strdup_printf ("study.sets=%d", sets));
-  if (epochs)
-    g_ptr_array_add (ov, g_strdup_printf ("study.epochs=%d", epochs));
-  if (steps >= 0)
-    g_ptr_array_add (ov, g_strdup_printf ("study.steps_per_epoch=%d", steps));
-  if (images >= 0)
-    g_ptr_array_add (ov, g_strdup_printf ("attack.images_per_set=%d", images));
-  if (seed >= 0)
+  if (num[SETS].given)
+    g_ptr_array_add (ov, g_strdup_printf ("study.sets=%" G_GINT64_FORMAT,
+                                          num[SETS].i));
+  if (num[EPOCHS].given)
+    g_ptr_array_add (ov, g_strdup_printf ("study.epochs=%" G_GINT64_FORMAT,
+                                          num[EPOCHS].i));
+  if (num[STEPS].given)
+    g_ptr_array_add (ov, g_strdup_printf ("study.steps_per_epoch=%"
+                                          G_GINT64_FORMAT, num[STEPS].i));
+  if (num[IMAGES].given)
+    g_ptr_array_add (ov, g_strdup_printf ("attack.images_per_set=%"
+                                          G_GINT64_FORMAT, num[IMAGES].i));
+  if (num[SEED].given)
     g_ptr_array_add (ov, g_strdup_printf ("study.seed=%" G_GINT64_FORMAT,
-                                          seed));
+                                          num[SEED].i));
   if (quiet)
     g_ptr_array_add (ov, g_strdup ("study.progress=0"));
   for (char **kv = sets_kv; kv && *kv; kv++)
     g_ptr_array_add (ov, g_strdup (*kv));
   g_ptr_array_add (ov, NULL);
 
+  /* the runner keeps every finished model and set (files written
+   * atomically with a marker): say so on Ctrl-C */
+  nt_cli_on_interrupt ("nulltool run: interrupted; rerun the same command "
+                       "to resume: finished models and sets are kept");
   GError *error = NULL;
   NtRegistry *reg = nt_cli_registry (cli);
   NtExperiment *exp = nt_experiment_load (reg, file,

@@ -14,11 +14,17 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
 {
   char *dataset_sel = NULL, *model_sel = NULL, *backend_sel = NULL;
   char *output = NULL, *history = NULL, *null_sel = NULL;
-  double p_null = 0.5;
-  int epochs = 20, batch = 32, steps = 0, set = 0;
-  double lr = 1e-3;
-  gint64 seed = 0;
   gboolean quiet = FALSE;
+  enum { P_NULL, EPOCHS, BATCH, STEPS, LR, SEED };
+  NtCliNumber num[] = {
+    [P_NULL] = NT_CLI_DOUBLE ("p-null", 0, 0, FALSE, 1, FALSE),
+    [EPOCHS] = NT_CLI_INT ("epochs", 'e', 1, G_MAXINT),
+    [BATCH] = NT_CLI_INT ("batch", 0, 1, G_MAXINT),
+    [STEPS] = NT_CLI_INT ("steps", 0, 0, G_MAXINT),
+    [LR] = NT_CLI_DOUBLE ("lr", 0, 0, TRUE, 1, TRUE),
+    [SEED] = NT_CLI_INT ("seed", 's', 0, G_MAXINT64),
+    { NULL }
+  };
   const GOptionEntry entries[] = {
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_sel,
       "dataset selection (default: mnist)", "SEL" },
@@ -29,18 +35,15 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
     { "null", 'n', 0, G_OPTION_ARG_STRING, &null_sel,
       "null classes: none (default), u, s, m, usm, ... or "
       "uniform+shuffle:tiles=2,4", "SEL" },
-    { "p-null", 0, 0, G_OPTION_ARG_DOUBLE, &p_null,
-      "share of null samples per batch (default 0.5)", "P" },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "epochs (default 20)",
-      "N" },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "batch size (default 32)",
-      "N" },
-    { "steps", 0, 0, G_OPTION_ARG_INT, &steps,
-      "steps per epoch (default: training samples / batch)", "N" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr,
-      "Adam learning rate (default 0.001)", "RATE" },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "run seed (default 0)",
-      "N" },
+    NT_CLI_NUMBER_ENTRY ("p-null", 0,
+      "share of null samples per batch, 0 to 1 (default 0.5)", "P"),
+    NT_CLI_NUMBER_ENTRY ("epochs", 'e', "epochs, >= 1 (default 20)", "N"),
+    NT_CLI_NUMBER_ENTRY ("batch", 0, "batch size, >= 1 (default 32)", "N"),
+    NT_CLI_NUMBER_ENTRY ("steps", 0,
+      "steps per epoch (default 0: training samples / batch)", "N"),
+    NT_CLI_NUMBER_ENTRY ("lr", 0,
+      "Adam learning rate, > 0 and < 1 (default 0.001)", "RATE"),
+    NT_CLI_NUMBER_ENTRY ("seed", 's', "run seed, >= 0 (default 0)", "N"),
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       "best-validation checkpoint (default: model.ckpt)", "FILE" },
     { "history", 0, 0, G_OPTION_ARG_FILENAME, &history,
@@ -49,27 +52,39 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
       NULL },
     { NULL }
   };
-  if (!nt_cli_parse ("train", NULL,
-                     "Trains a model on a dataset as in the study: Adam, "
-                     "validation on the test split\nafter every epoch, the "
-                     "checkpoint with the best validation loss kept.",
-                     entries, &argc, &argv))
+  /* bad values are refused while parsing, by name, value and range */
+  if (!nt_cli_parse_numbers ("train", NULL,
+                             "Trains a model on a dataset as in the study: "
+                             "Adam, validation on the test split\nafter "
+                             "every epoch, the checkpoint with the best "
+                             "validation loss kept.",
+                             entries, num, &argc, &argv))
     return NT_EXIT_USAGE;
-  if (argc > 1 || epochs < 1 || batch < 1 || steps < 0 || seed < 0
-      || !(lr > 0 && lr < 1) || !(p_null >= 0 && p_null <= 1))
+  if (argc > 1)
     {
-      nt_cli_error ("train", argc > 1 ? "unexpected argument" :
-                    "need epochs >= 1, batch >= 1, steps >= 0, seed >= 0 "
-                    "0 < lr < 1 and 0 <= p-null <= 1");
+      nt_cli_error ("train", "unexpected argument '%s'", argv[1]);
       fprintf (stderr, "Try 'nulltool train --help'.\n");
+      g_free (null_sel);
+      g_free (dataset_sel);
+      g_free (model_sel);
+      g_free (backend_sel);
+      g_free (output);
+      g_free (history);
       return NT_EXIT_USAGE;
     }
+  double p_null = num[P_NULL].given ? num[P_NULL].d : 0.5;
+  int epochs = num[EPOCHS].given ? (int) num[EPOCHS].i : 20;
+  int batch = num[BATCH].given ? (int) num[BATCH].i : 32;
+  int steps = num[STEPS].given ? (int) num[STEPS].i : 0;
+  double lr = num[LR].given ? num[LR].d : 1e-3;
+  gint64 seed = num[SEED].given ? num[SEED].i : 0;
+  int set = 0;
   if (output == NULL)
     output = g_strdup ("model.ckpt");
   if (history == NULL)
     history = g_strconcat (output, ".history.csv", NULL);
 
-  NtRegistry *reg = nt_cli_registry (cli);
+  NtRegistry *reg = NULL;
   GError *error = NULL;
   NtBackend *be = NULL;
   NtDataset *ds = NULL;
@@ -78,7 +93,22 @@ nt_cmd_train (NtCli *cli, int argc, char **argv)
   char *model = NULL;
   int status = NT_EXIT_FAILURE;
 
+  /* a typo in a path must not cost a training: the files are written only
+   * at the end of the first epoch */
+  if (!nt_cli_check_output_file (output, &error)
+      || !nt_cli_check_output_file (history, &error))
+    {
+      status = nt_cli_fail ("train", error);
+      goto out;
+    }
+  char *interrupted = g_strdup_printf (
+      "nulltool train: interrupted; %s holds the best model of the finished "
+      "epochs, if any (train does not resume)", output);
+  nt_cli_on_interrupt (interrupted);
+  g_free (interrupted);
+
   /* resolve every selection before any work starts */
+  reg = nt_cli_registry (cli);
   if (!(model = nt_model_canonical (reg, model_sel ? model_sel : "cnn",
                                     &error))
       || !(be = nt_backend_open (reg, backend_sel ? backend_sel : "auto",
@@ -168,26 +198,28 @@ int
 nt_cmd_eval (NtCli *cli, int argc, char **argv)
 {
   char *dataset_sel = NULL, *backend_sel = NULL;
-  gint64 limit = 0;
+  NtCliNumber num[] = { NT_CLI_INT ("limit", 'n', 0, G_MAXINT64), { NULL } };
   const GOptionEntry entries[] = {
     { "dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset_sel,
       "dataset selection (default: the one in the checkpoint)", "SEL" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_sel,
       "backend selection (default: auto)", "SEL" },
-    { "limit", 'n', 0, G_OPTION_ARG_INT64, &limit,
-      "evaluate only the first N test samples", "N" },
+    NT_CLI_NUMBER_ENTRY ("limit", 'n',
+      "evaluate only the first N test samples (default 0: all)", "N"),
     { NULL }
   };
-  if (!nt_cli_parse ("eval", "CHECKPOINT",
-                     "Prints a trained model's test accuracy and its "
-                     "confusion counts, with the null\ncolumn.",
-                     entries, &argc, &argv))
+  if (!nt_cli_parse_numbers ("eval", "CHECKPOINT",
+                             "Prints a trained model's test accuracy and "
+                             "its confusion counts, with the null\ncolumn.",
+                             entries, num, &argc, &argv))
     return NT_EXIT_USAGE;
-  if (argc != 2 || limit < 0)
+  gint64 limit = num[0].given ? num[0].i : 0;
+  if (argc != 2)
     {
-      nt_cli_error ("eval", argc != 2 ? "expected one checkpoint file"
-                                      : "--limit must be >= 0");
+      nt_cli_error ("eval", "expected one checkpoint file");
       fprintf (stderr, "Try 'nulltool eval --help'.\n");
+      g_free (dataset_sel);
+      g_free (backend_sel);
       return NT_EXIT_USAGE;
     }
   NtRegistry *reg = nt_cli_registry (cli);

@@ -2,9 +2,15 @@
 #include "config.h"
 #include "nt-cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 typedef struct {
   const char *name;
@@ -77,9 +83,95 @@ nt_cli_fail (const char *command, GError *error)
   return NT_EXIT_FAILURE;
 }
 
+/* "N" or "from A to B" style text of a range, for messages. */
+static char *
+range_text (const NtCliNumber *n)
+{
+  if (!n->is_double)
+    {
+      gboolean no_min = n->min <= (double) G_MININT64;
+      gboolean no_max = n->max >= (double) G_MAXINT64;
+      if (no_min && no_max)
+        return g_strdup ("any integer");
+      if (no_max)
+        return g_strdup_printf ("an integer >= %.0f", n->min);
+      if (no_min)
+        return g_strdup_printf ("an integer <= %.0f", n->max);
+      return g_strdup_printf ("an integer from %.0f to %.0f", n->min, n->max);
+    }
+  char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (lo, sizeof lo, "%g", n->min);
+  g_ascii_formatd (hi, sizeof hi, "%g", n->max);
+  return g_strdup_printf ("a number %s %s and %s %s",
+                          n->min_open ? ">" : ">=", lo,
+                          n->max_open ? "<" : "<=", hi);
+}
+
 gboolean
-nt_cli_parse (const char *command, const char *params, const char *summary,
-              const GOptionEntry *entries, int *argc, char ***argv)
+nt_cli_number_cb (const char *option_name, const char *value, gpointer data,
+                  GError **error)
+{
+  NtCliNumber *n = data;
+  for (; n && n->name; n++)
+    if (g_str_has_prefix (option_name, "--")
+          ? strcmp (option_name + 2, n->name) == 0
+          : (n->short_name && option_name[0] == '-'
+             && option_name[1] == n->short_name && option_name[2] == 0))
+      break;
+  if (n == NULL || n->name == NULL)
+    {
+      /* a programming error: an entry without its table row */
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "%s: no range is known for this option", option_name);
+      return FALSE;
+    }
+  gboolean in_range;
+  if (n->is_double)
+    {
+      char *end = NULL;
+      errno = 0;
+      double v = g_strtod (value, &end);
+      if (*value == 0 || end == NULL || *end != 0 || errno == ERANGE
+          || !isfinite (v))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--%s: '%s' is not a number", n->name, value);
+          return FALSE;
+        }
+      in_range = (n->min_open ? v > n->min : v >= n->min)
+                 && (n->max_open ? v < n->max : v <= n->max);
+      n->d = v;
+    }
+  else
+    {
+      gint64 v;
+      if (!g_ascii_string_to_signed (value, 10, G_MININT64, G_MAXINT64, &v,
+                                     NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--%s: '%s' is not an integer", n->name, value);
+          return FALSE;
+        }
+      in_range = (double) v >= n->min && (double) v <= n->max;
+      n->i = v;
+    }
+  if (!in_range)
+    {
+      char *range = range_text (n);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--%s %s is out of range: give %s", n->name, value,
+                   range);
+      g_free (range);
+      return FALSE;
+    }
+  n->given = TRUE;
+  return TRUE;
+}
+
+gboolean
+nt_cli_parse_numbers (const char *command, const char *params,
+                      const char *summary, const GOptionEntry *entries,
+                      NtCliNumber *numbers, int *argc, char ***argv)
 {
   /* GOption's usage line reads "PRGNAME [OPTION...] PARAMS" */
   char *prgname = g_strconcat ("nulltool ", command, NULL);
@@ -88,8 +180,11 @@ nt_cli_parse (const char *command, const char *params, const char *summary,
   GOptionContext *ctx = g_option_context_new (params ? params : "");
   g_option_context_set_summary (ctx, summary);
   g_option_context_set_help_enabled (ctx, TRUE);
+  /* the main group's user data reaches nt_cli_number_cb */
+  GOptionGroup *group = g_option_group_new (command, "", "", numbers, NULL);
   if (entries)
-    g_option_context_add_main_entries (ctx, entries, NULL);
+    g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (ctx, group);
   GError *error = NULL;
   gboolean ok = g_option_context_parse (ctx, argc, argv, &error);
   if (!ok)
@@ -100,6 +195,129 @@ nt_cli_parse (const char *command, const char *params, const char *summary,
     }
   g_option_context_free (ctx);
   return ok;
+}
+
+gboolean
+nt_cli_parse (const char *command, const char *params, const char *summary,
+              const GOptionEntry *entries, int *argc, char ***argv)
+{
+  return nt_cli_parse_numbers (command, params, summary, entries, NULL, argc,
+                               argv);
+}
+
+gboolean
+nt_cli_check_output_file (const char *path, GError **error)
+{
+  char *dir = g_path_get_dirname (path);
+  gboolean ok = FALSE;
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      gboolean exists = g_file_test (dir, G_FILE_TEST_EXISTS);
+      g_set_error (error, G_FILE_ERROR,
+                   exists ? G_FILE_ERROR_NOTDIR : G_FILE_ERROR_NOENT,
+                   "cannot write %s: %s %s", path, dir,
+                   exists ? "is not a folder" : "does not exist (create the "
+                   "folder first)");
+      goto out;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR,
+                   "cannot write %s: it is a folder (give a file name)",
+                   path);
+      goto out;
+    }
+  /* the file is written atomically: a temporary file in the same folder,
+   * renamed over the name; so the folder must take a new file, and the
+   * name itself must be creatable (a name too long fails only there) */
+  char *probe = g_build_filename (dir, ".nulltool-probe-XXXXXX", NULL);
+  int fd = g_mkstemp (probe);
+  int saved = errno;
+  if (fd >= 0)
+    {
+      close (fd);
+      g_unlink (probe);
+    }
+  g_free (probe);
+  if (fd < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot write %s: the folder %s does not take new files "
+                   "(%s)", path, dir, g_strerror (saved));
+      goto out;
+    }
+  fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+  saved = errno;
+  if (fd >= 0)
+    {
+      close (fd);
+      g_unlink (path);
+    }
+  else if (saved != EEXIST)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot create %s: %s", path, g_strerror (saved));
+      goto out;
+    }
+  ok = TRUE;
+out:
+  g_free (dir);
+  return ok;
+}
+
+/* The interrupt message, prepared before any signal can arrive: the
+ * handler may only call async-signal-safe functions. */
+static char interrupt_message[1024];
+static volatile sig_atomic_t interrupt_length;
+
+static void
+on_interrupt (int sig)
+{
+  int saved = errno;
+  if (interrupt_length > 0)
+    {
+      ssize_t w = write (STDERR_FILENO, interrupt_message,
+                         (size_t) interrupt_length);
+      (void) w;
+    }
+  /* end by the same signal, as if there were no handler: the parent sees
+   * a death by SIGINT (a shell reports 130) */
+  struct sigaction dfl;
+  memset (&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset (&dfl.sa_mask);
+  sigaction (sig, &dfl, NULL);
+  errno = saved;
+  raise (sig);
+}
+
+void
+nt_cli_on_interrupt (const char *message)
+{
+  const int signals[] = { SIGINT, SIGTERM };
+  /* no handler may read the buffer while it changes */
+  sigset_t block, old_mask;
+  sigemptyset (&block);
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    sigaddset (&block, signals[i]);
+  sigprocmask (SIG_BLOCK, &block, &old_mask);
+  /* on a terminal the progress bar may hold the line: start a new one */
+  g_snprintf (interrupt_message, sizeof interrupt_message, "%s%s\n",
+              isatty (STDERR_FILENO) ? "\n" : "", message);
+  interrupt_length = (sig_atomic_t) strlen (interrupt_message);
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    {
+      struct sigaction old, sa;
+      if (sigaction (signals[i], NULL, &old) == 0
+          && old.sa_handler == SIG_IGN)
+        continue;   /* e.g. a background job of a script: keep ignoring */
+      memset (&sa, 0, sizeof sa);
+      sa.sa_handler = on_interrupt;
+      sigemptyset (&sa.sa_mask);
+      sa.sa_flags = SA_RESTART;
+      sigaction (signals[i], &sa, NULL);
+    }
+  sigprocmask (SIG_SETMASK, &old_mask, NULL);
 }
 
 int
