@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -269,12 +270,16 @@ out:
  * handler may only call async-signal-safe functions. */
 static char interrupt_message[1024];
 static volatile sig_atomic_t interrupt_length;
+/* one message per process: timeout(1) and shells signal the process and
+ * then its group, and a second signal may reach another thread while the
+ * first handler still runs (lock-free atomics are async-signal-safe) */
+static atomic_flag interrupt_said = ATOMIC_FLAG_INIT;
 
 static void
 on_interrupt (int sig)
 {
   int saved = errno;
-  if (interrupt_length > 0)
+  if (interrupt_length > 0 && !atomic_flag_test_and_set (&interrupt_said))
     {
       ssize_t w = write (STDERR_FILENO, interrupt_message,
                          (size_t) interrupt_length);
