@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -897,14 +898,34 @@ concat_attack_files (const char *run_dir, const char *suffix,
   return all;
 }
 
+/* A summary number in summary.json: NaN (no data) as null; otherwise
+ * rounded to the 6 significant digits the summary has always had, and an
+ * integral value as an integer, so a reader gets the numbers it got when
+ * the document was written as "%.6g" (json-glib prints the rounded double
+ * in full, e.g. 0.9841 as 0.98409999999999997: the same double). */
 static void
-json_number (GString *js, double v)
+json_number (JsonBuilder *js, double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  if (isfinite (v))
-    g_string_append (js, g_ascii_formatd (buf, sizeof buf, "%.6g", v));
+  if (!isfinite (v))
+    {
+      json_builder_add_null_value (js);
+      return;
+    }
+  double r = g_ascii_strtod (g_ascii_formatd (buf, sizeof buf, "%.6g", v),
+                             NULL);
+  if (r == floor (r) && fabs (r) < 1e15)
+    json_builder_add_int_value (js, (gint64) r);
   else
-    g_string_append (js, "null");
+    json_builder_add_double_value (js, r);
+}
+
+/* Sets member `name` of the open object to the number v. */
+static void
+json_member_number (JsonBuilder *js, const char *name, double v)
+{
+  json_builder_set_member_name (js, name);
+  json_number (js, v);
 }
 
 static const char *const score_names[] = { "correct", "misclassified",
@@ -921,8 +942,14 @@ nt_experiment_summarise (const char *run_dir, GError **error)
       g_free (results);
       return FALSE;
     }
-  GString *js = g_string_new ("{\n");
-  g_string_append_printf (js, "  \"run\": \"%s\",\n", run_dir);
+  /* summary.json, built with json-glib (which escapes every string: the
+   * run folder's name may hold any character) */
+  JsonBuilder *js = json_builder_new ();
+  json_builder_begin_object (js);
+  json_builder_set_member_name (js, "run");
+  char *run_name = g_filename_display_name (run_dir);   /* valid UTF-8 */
+  json_builder_add_string_value (js, run_name);
+  g_free (run_name);
   gboolean ok = TRUE;
 
   /* test accuracy per model type, from the training markers */
@@ -962,7 +989,8 @@ nt_experiment_summarise (const char *run_dir, GError **error)
       }
   NtCsv *acc_sum = nt_csv_new ((const char *const[]) {
       "model", "mean", "std", "median", "n_sets", NULL });
-  g_string_append (js, "  \"test_accuracy\": {");
+  json_builder_set_member_name (js, "test_accuracy");
+  json_builder_begin_object (js);
   for (guint k = 0; k < acc_groups.keys->len; k++)
     {
       const char *model = acc_groups.keys->pdata[k];
@@ -972,16 +1000,16 @@ nt_experiment_summarise (const char *run_dir, GError **error)
       double med = quantile (v, 0.5);
       nt_csv_append_printf (acc_sum, "%s,%.6f,%.6f,%.6f,%u", model, mean,
                             std, med, v->len);
-      g_string_append_printf (js, "%s\n    \"%s\": {\"mean\": ", k ? "," : "",
-                              model);
-      json_number (js, mean);
-      g_string_append (js, ", \"std\": ");
-      json_number (js, std);
-      g_string_append (js, ", \"median\": ");
-      json_number (js, med);
-      g_string_append_printf (js, ", \"sets\": %u}", v->len);
+      json_builder_set_member_name (js, model);
+      json_builder_begin_object (js);
+      json_member_number (js, "mean", mean);
+      json_member_number (js, "std", std);
+      json_member_number (js, "median", med);
+      json_builder_set_member_name (js, "sets");
+      json_builder_add_int_value (js, v->len);
+      json_builder_end_object (js);
     }
-  g_string_append (js, "\n  },\n");
+  json_builder_end_object (js);
   groups_clear (&acc_groups);
   char *p = g_build_filename (results, "accuracy.csv", NULL);
   ok = nt_csv_write (acc, p, error);
@@ -1043,7 +1071,8 @@ nt_experiment_summarise (const char *run_dir, GError **error)
           "protocol", "model", "correct_mean", "correct_std",
           "misclassified_mean", "misclassified_std", "unclassified_mean",
           "unclassified_std", NULL });
-      g_string_append (js, "  \"scores_at_threshold_percent\": [");
+      json_builder_set_member_name (js, "scores_at_threshold_percent");
+      json_builder_begin_array (js);
       for (guint k = 0; k < g[0].keys->len; k++)
         {
           const char *key = g[0].keys->pdata[k];
@@ -1053,20 +1082,24 @@ nt_experiment_summarise (const char *run_dir, GError **error)
           nt_csv_append_printf (sum, "%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f", key,
                                 m[0], s[0], m[1], s[1], m[2], s[2]);
           char **pm = g_strsplit (key, ",", 2);
-          g_string_append_printf (js, "%s\n    {\"protocol\": \"%s\", "
-                                  "\"model\": \"%s\"", k ? "," : "", pm[0],
-                                  pm[1]);
+          json_builder_begin_object (js);
+          json_builder_set_member_name (js, "protocol");
+          json_builder_add_string_value (js, pm[0]);
+          json_builder_set_member_name (js, "model");
+          json_builder_add_string_value (js, pm[1]);
           for (int c = 0; c < 3; c++)
             {
-              g_string_append_printf (js, ", \"%s_mean\": ", score_names[c]);
-              json_number (js, m[c]);
-              g_string_append_printf (js, ", \"%s_std\": ", score_names[c]);
-              json_number (js, s[c]);
+              char *name = g_strconcat (score_names[c], "_mean", NULL);
+              json_member_number (js, name, m[c]);
+              g_free (name);
+              name = g_strconcat (score_names[c], "_std", NULL);
+              json_member_number (js, name, s[c]);
+              g_free (name);
             }
-          g_string_append (js, "}");
+          json_builder_end_object (js);
           g_strfreev (pm);
         }
-      g_string_append (js, "\n  ],\n");
+      json_builder_end_array (js);
       char *path = g_build_filename (results, "summary-threshold.csv", NULL);
       ok = nt_csv_write (sum, path, error);
       g_free (path);
@@ -1169,12 +1202,26 @@ nt_experiment_summarise (const char *run_dir, GError **error)
       g_ptr_array_unref (order);
       g_hash_table_destroy (bins);
     }
-  g_string_append_printf (js, "  \"sets\": %u\n}\n", set_dirs->len);
+  json_builder_set_member_name (js, "sets");
+  json_builder_add_int_value (js, set_dirs->len);
+  json_builder_end_object (js);
   if (ok)
     {
+      JsonGenerator *gen = json_generator_new ();
+      JsonNode *root = json_builder_get_root (js);
+      json_generator_set_root (gen, root);
+      json_generator_set_pretty (gen, TRUE);
+      json_generator_set_indent (gen, 2);
+      gsize len = 0;
+      char *doc = json_generator_to_data (gen, &len);
+      char *text = g_strconcat (doc, "\n", NULL);
       char *path = g_build_filename (results, "summary.json", NULL);
-      ok = g_file_set_contents (path, js->str, js->len, error);
+      ok = g_file_set_contents (path, text, len + 1, error);
       g_free (path);
+      g_free (text);
+      g_free (doc);
+      json_node_unref (root);
+      g_object_unref (gen);
     }
   if (per)
     nt_csv_free (per);
@@ -1182,7 +1229,7 @@ nt_experiment_summarise (const char *run_dir, GError **error)
     nt_csv_free (scores);
   if (sweep)
     nt_csv_free (sweep);
-  g_string_free (js, TRUE);
+  g_object_unref (js);
   g_strfreev (types);
   g_key_file_unref (cfg);
   g_free (cfg_path);

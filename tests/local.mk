@@ -68,5 +68,6 @@ include $(srcdir)/tests/study-figures.mk
 check_PROGRAMS += tests/test-experiment
 TESTS += tests/test-experiment
 tests_test_experiment_SOURCES = tests/test-experiment.c $(NT_TEST_UTIL)
-tests_test_experiment_CFLAGS = $(NT_TEST_CFLAGS)
-tests_test_experiment_LDADD = $(NT_TEST_LDADD)
+# reads results/summary.json with json-glib
+tests_test_experiment_CFLAGS = $(NT_TEST_CFLAGS) $(JSON_GLIB_CFLAGS)
+tests_test_experiment_LDADD = $(NT_TEST_LDADD) $(JSON_GLIB_LIBS)

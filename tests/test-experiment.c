@@ -1,13 +1,15 @@
 /* test-experiment.c: the study runner: a bad run file is refused before
  * any work, a run killed midway resumes to the same results as an
- * uninterrupted one, and the summaries add up. Uses the ramp toy so the
- * whole study takes seconds. */
+ * uninterrupted one, and the summaries add up (summary.json is valid JSON
+ * whatever the run folder's name). Uses the ramp toy so the whole study
+ * takes seconds. */
 #include "config.h"
 #include "nulltool.h"
 #include "nt-test-util.h"
 
 #include <check.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,7 +364,8 @@ END_TEST
 START_TEST (test_summaries_add_up)
 {
   char *ini = write_ini ("study.ini", small_study);
-  char *dir = g_build_filename (tmpdir, "run", NULL);
+  /* a folder name that hand-made JSON would not escape */
+  char *dir = g_build_filename (tmpdir, "run \"quoted\" back\\slash", NULL);
   GError *error = NULL;
   NtExperiment *exp = load (ini, dir, &error);
   ck_assert (nt_experiment_run (exp, &error));
@@ -416,6 +419,49 @@ START_TEST (test_summaries_add_up)
       ck_assert_double_eq (nt_csv_get_double (sweep, r, "correct"),
                            nt_csv_get_double (sweep, r, "n"));
   nt_csv_free (sweep);
+  g_free (path);
+
+  /* summary.json is valid JSON holding the same numbers as the CSV files */
+  path = g_build_filename (dir, "results", "summary.json", NULL);
+  JsonParser *parser = json_parser_new ();
+  ck_assert_msg (json_parser_load_from_file (parser, path, &error),
+                 "summary.json: %s", error ? error->message : "");
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  ck_assert_str_eq (json_object_get_string_member (root, "run"), dir);
+  ck_assert_int_eq (json_object_get_int_member (root, "sets"), 2);
+  g_free (path);
+  path = g_build_filename (dir, "results", "summary-accuracy.csv", NULL);
+  NtCsv *acc = nt_csv_read (path, &error);
+  ck_assert_ptr_nonnull (acc);
+  JsonObject *accj = json_object_get_object_member (root, "test_accuracy");
+  ck_assert_uint_eq (json_object_get_size (accj), 3);
+  for (guint r = 0; r < nt_csv_n_rows (acc); r++)
+    {
+      JsonObject *m = json_object_get_object_member (
+          accj, nt_csv_get (acc, r, "model"));
+      ck_assert_ptr_nonnull (m);
+      ck_assert_double_eq_tol (json_object_get_double_member (m, "mean"),
+                               nt_csv_get_double (acc, r, "mean"), 1e-6);
+      ck_assert_double_eq_tol (json_object_get_double_member (m, "median"),
+                               nt_csv_get_double (acc, r, "median"), 1e-6);
+      ck_assert_int_eq (json_object_get_int_member (m, "sets"), 2);
+    }
+  nt_csv_free (acc);
+  JsonArray *thr = json_object_get_array_member (
+      root, "scores_at_threshold_percent");
+  ck_assert_uint_eq (json_array_get_length (thr), 2 * 3);
+  for (guint i = 0; i < json_array_get_length (thr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (thr, i);
+      if (strcmp (json_object_get_string_member (o, "protocol"), "transfer")
+              == 0
+          && strcmp (json_object_get_string_member (o, "model"), "u") == 0)
+        ck_assert_double_eq_tol (
+            json_object_get_double_member (o, "correct_mean"),
+            correct_u_transfer / 2, 1e-3);
+      ck_assert (json_object_has_member (o, "unclassified_std"));
+    }
+  g_object_unref (parser);
   g_free (path);
   g_free (ini);
   g_free (dir);
