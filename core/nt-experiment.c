@@ -115,6 +115,69 @@ check_keys (GKeyFile *kf, GError **error)
   return ok;
 }
 
+/* GKeyFile keeps the last of two equal keys and merges two groups of one
+ * name, so a key or group given twice in a run file would be a silent
+ * mistake (which seed did the study use?): refuse it, naming the key, the
+ * group, the file and both lines. Lines are split as GKeyFile splits them
+ * (leading blanks skipped, '#' comments, "[group]", "key = value"); what
+ * GKeyFile would refuse anyway is left to it. */
+static gboolean
+check_duplicates (const char *text, const char *path, GError **error)
+{
+  GHashTable *groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                              NULL);
+  GHashTable *keys = NULL;       /* the current group's keys -> line */
+  const char *group = NULL;      /* owned by groups */
+  char **lines = g_strsplit (text, "\n", -1);
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && lines[i]; i++)
+    {
+      const char *l = lines[i], *end;
+      guint line = i + 1;
+      while (g_ascii_isspace (*l))
+        l++;
+      if (*l == '\0' || *l == '#')
+        continue;
+      if (*l == '[' && (end = strchr (l, ']')) != NULL)
+        {
+          char *name = g_strndup (l + 1, end - l - 1);
+          gpointer first;
+          if (g_hash_table_lookup_extended (groups, name, NULL, &first))
+            {
+              ok = config_error (error, "%s: group [%s] given twice (lines %u "
+                                 "and %u); merge them into one", path, name,
+                                 GPOINTER_TO_UINT (first), line);
+              g_free (name);
+              break;
+            }
+          g_hash_table_insert (groups, name, GUINT_TO_POINTER (line));
+          group = name;
+          if (keys)
+            g_hash_table_destroy (keys);
+          keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+        }
+      else if (keys != NULL && (end = strchr (l, '=')) != NULL)
+        {
+          char *key = g_strchomp (g_strndup (l, end - l));
+          gpointer first;
+          if (g_hash_table_lookup_extended (keys, key, NULL, &first))
+            {
+              ok = config_error (error, "%s: key '%s' given twice in [%s] "
+                                 "(lines %u and %u); keep one", path, key,
+                                 group, GPOINTER_TO_UINT (first), line);
+              g_free (key);
+              break;
+            }
+          g_hash_table_insert (keys, key, GUINT_TO_POINTER (line));
+        }
+    }
+  if (keys)
+    g_hash_table_destroy (keys);
+  g_hash_table_destroy (groups);
+  g_strfreev (lines);
+  return ok;
+}
+
 /* Typed getters with defaults and ranges; a bad value is a config error
  * naming the key. */
 static gboolean
@@ -228,12 +291,24 @@ nt_experiment_load (NtRegistry *registry, const char *ini_path,
   exp->kf = g_key_file_new ();
   g_key_file_set_list_separator (exp->kf, ';');
   gint64 v;
-  if (ini_path
-      && !g_key_file_load_from_file (exp->kf, ini_path, G_KEY_FILE_NONE,
-                                     error))
+  if (ini_path)
     {
-      g_prefix_error (error, "%s: ", ini_path);
-      goto fail;
+      char *text = NULL;
+      gsize len = 0;
+      /* g_file_get_contents's error names the file */
+      if (!g_file_get_contents (ini_path, &text, &len, error))
+        goto fail;
+      gboolean read = check_duplicates (text, ini_path, error);
+      if (read
+          && !g_key_file_load_from_data (exp->kf, text, len, G_KEY_FILE_NONE,
+                                         error))
+        {
+          g_prefix_error (error, "%s: ", ini_path);
+          read = FALSE;
+        }
+      g_free (text);
+      if (!read)
+        goto fail;
     }
   if (!apply_overrides (exp->kf, overrides, error)
       || !check_keys (exp->kf, error))

@@ -70,8 +70,9 @@ typedef struct _NtExperiment NtExperiment;
 
 /* Loads and checks a configuration: every selection (dataset, model, null
  * types, attack, backend) is resolved and every value range-checked here,
- * before any work starts. `overrides` (may be NULL) holds "group.key=value"
- * strings applied on top of the file. */
+ * before any work starts; a key or group given twice in the file is
+ * refused. `overrides` (may be NULL) holds "group.key=value" strings
+ * applied on top of the file. Free with nt_experiment_free. */
 NtExperiment *nt_experiment_load (NtRegistry *registry, const char *ini_path,
                                   const char *const *overrides,
                                   GError **error);

@@ -1,8 +1,8 @@
 /* test-experiment.c: the study runner: a bad run file is refused before
  * any work, a run killed midway resumes to the same results as an
- * uninterrupted one, and the summaries add up (summary.json is valid JSON
- * whatever the run folder's name). Uses the ramp toy so the whole study
- * takes seconds. */
+ * uninterrupted one, the summaries add up (summary.json is valid JSON
+ * whatever the run folder's name), and a key given twice is refused. Uses
+ * the ramp toy so the whole study takes seconds. */
 #include "config.h"
 #include "nulltool.h"
 #include "nt-test-util.h"
@@ -468,6 +468,41 @@ START_TEST (test_summaries_add_up)
 }
 END_TEST
 
+/* A key or a group given twice in a run file is refused with the key, the
+ * group and the file named (GKeyFile alone would keep the last). */
+START_TEST (test_duplicate_key_refused)
+{
+  /* the good study with "seed" twice in [study], then with a second
+   * [attack] group; each error names the key (or group) and the file */
+  char *texts[2];
+  const char *cut = strstr (small_study, "[attack]");
+  texts[0] = g_strdup_printf ("[study]\nseed=1\n%.*sseed = 2\n%s",
+                              (int) (cut - small_study - strlen ("[study]\n")),
+                              small_study + strlen ("[study]\n"), cut);
+  texts[1] = g_strconcat (small_study, "[attack]\nsweep_step=0.2\n", NULL);
+  static const char *const words[2][2] = { { "'seed'", "[study]" },
+                                           { "[attack]", "twice" } };
+  for (guint i = 0; i < 2; i++)
+    {
+      char *ini = write_ini ("dup.ini", texts[i]);
+      char *dir = g_build_filename (tmpdir, "dup-run", NULL);
+      GError *error = NULL;
+      NtExperiment *exp = load (ini, dir, &error);
+      ck_assert_msg (exp == NULL, "accepted:\n%s", texts[i]);
+      for (int w = 0; w < 2; w++)
+        ck_assert_msg (strstr (error->message, words[i][w]), "'%s' not in: %s",
+                       words[i][w], error->message);
+      ck_assert_msg (strstr (error->message, ini), "file not named: %s",
+                     error->message);
+      ck_assert (!g_file_test (dir, G_FILE_TEST_EXISTS));
+      g_error_free (error);
+      g_free (texts[i]);
+      g_free (ini);
+      g_free (dir);
+    }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -481,6 +516,7 @@ main (void)
   tcase_add_test (tc, test_summaries_add_up);
   tcase_add_test (tc, test_jobs_same_results);
   tcase_add_test (tc, test_attack_batch_and_set_alone);
+  tcase_add_test (tc, test_duplicate_key_refused);
   suite_add_tcase (s, tc);
   return nt_test_run_suite (s);
 }
