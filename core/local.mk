@@ -52,8 +52,9 @@ core_libnulltool_la_SOURCES = \
 
 core_libnulltool_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DNT_PLUGIN_INSTALL_DIR='"$(pluginsdir)"' \
-	-DNT_ABS_TOP_BUILDDIR='"$(abs_top_builddir)"'
-core_libnulltool_la_LIBADD = $(GLIB_LIBS) $(ZLIB_LIBS) -lm
+	-DNT_ABS_TOP_BUILDDIR='"$(abs_top_builddir)"' \
+	$(JSON_GLIB_CFLAGS)
+core_libnulltool_la_LIBADD = $(GLIB_LIBS) $(ZLIB_LIBS) $(JSON_GLIB_LIBS) -lm
 core_libnulltool_la_LDFLAGS = -version-info $(NT_LT_VERSION) -no-undefined \
 	-export-symbols-regex '^nt_'
 

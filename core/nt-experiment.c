@@ -1,6 +1,10 @@
 /* nt-experiment.c: the study runner: configuration, training grid, attack
  * protocol, raw results per unit of work, summaries. */
 #include "config.h"
+/* flock() is BSD, hidden by a strict -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE
+#endif
 #include "nt-experiment.h"
 #include "nt-attack.h"
 #include "nt-attack-protocol.h"
@@ -15,11 +19,15 @@
 #include "nt-train.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (nt-experiment-error-quark, nt_experiment_error)
 
@@ -49,6 +57,7 @@ struct _NtExperiment {
   NtBackend *be;
   NtDataset *ds;
   char *model;                   /* canonical model selection */
+  int lock_fd;                   /* dir/.lock, flock()ed; -1: not held */
 };
 
 /* --- configuration ------------------------------------------------------ */
@@ -111,6 +120,69 @@ check_keys (GKeyFile *kf, GError **error)
       g_strfreev (keys);
     }
   g_strfreev (groups);
+  return ok;
+}
+
+/* GKeyFile keeps the last of two equal keys and merges two groups of one
+ * name, so a key or group given twice in a run file would be a silent
+ * mistake (which seed did the study use?): refuse it, naming the key, the
+ * group, the file and both lines. Lines are split as GKeyFile splits them
+ * (leading blanks skipped, '#' comments, "[group]", "key = value"); what
+ * GKeyFile would refuse anyway is left to it. */
+static gboolean
+check_duplicates (const char *text, const char *path, GError **error)
+{
+  GHashTable *groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                              NULL);
+  GHashTable *keys = NULL;       /* the current group's keys -> line */
+  const char *group = NULL;      /* owned by groups */
+  char **lines = g_strsplit (text, "\n", -1);
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && lines[i]; i++)
+    {
+      const char *l = lines[i], *end;
+      guint line = i + 1;
+      while (g_ascii_isspace (*l))
+        l++;
+      if (*l == '\0' || *l == '#')
+        continue;
+      if (*l == '[' && (end = strchr (l, ']')) != NULL)
+        {
+          char *name = g_strndup (l + 1, end - l - 1);
+          gpointer first;
+          if (g_hash_table_lookup_extended (groups, name, NULL, &first))
+            {
+              ok = config_error (error, "%s: group [%s] given twice (lines %u "
+                                 "and %u); merge them into one", path, name,
+                                 GPOINTER_TO_UINT (first), line);
+              g_free (name);
+              break;
+            }
+          g_hash_table_insert (groups, name, GUINT_TO_POINTER (line));
+          group = name;
+          if (keys)
+            g_hash_table_destroy (keys);
+          keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+        }
+      else if (keys != NULL && (end = strchr (l, '=')) != NULL)
+        {
+          char *key = g_strchomp (g_strndup (l, end - l));
+          gpointer first;
+          if (g_hash_table_lookup_extended (keys, key, NULL, &first))
+            {
+              ok = config_error (error, "%s: key '%s' given twice in [%s] "
+                                 "(lines %u and %u); keep one", path, key,
+                                 group, GPOINTER_TO_UINT (first), line);
+              g_free (key);
+              break;
+            }
+          g_hash_table_insert (keys, key, GUINT_TO_POINTER (line));
+        }
+    }
+  if (keys)
+    g_hash_table_destroy (keys);
+  g_hash_table_destroy (groups);
+  g_strfreev (lines);
   return ok;
 }
 
@@ -199,11 +271,21 @@ apply_overrides (GKeyFile *kf, const char *const *overrides, GError **error)
   return TRUE;
 }
 
+/* Gives up the run directory's lock (closing the file releases it). */
+static void
+unlock_run_dir (NtExperiment *exp)
+{
+  if (exp->lock_fd >= 0)
+    (void) close (exp->lock_fd);
+  exp->lock_fd = -1;
+}
+
 void
 nt_experiment_free (NtExperiment *exp)
 {
   if (exp == NULL)
     return;
+  unlock_run_dir (exp);
   g_key_file_unref (exp->kf);
   g_free (exp->dir);
   g_free (exp->dataset_sel);
@@ -224,15 +306,28 @@ nt_experiment_load (NtRegistry *registry, const char *ini_path,
 {
   NtExperiment *exp = g_new0 (NtExperiment, 1);
   exp->registry = registry;
+  exp->lock_fd = -1;
   exp->kf = g_key_file_new ();
   g_key_file_set_list_separator (exp->kf, ';');
   gint64 v;
-  if (ini_path
-      && !g_key_file_load_from_file (exp->kf, ini_path, G_KEY_FILE_NONE,
-                                     error))
+  if (ini_path)
     {
-      g_prefix_error (error, "%s: ", ini_path);
-      goto fail;
+      char *text = NULL;
+      gsize len = 0;
+      /* g_file_get_contents's error names the file */
+      if (!g_file_get_contents (ini_path, &text, &len, error))
+        goto fail;
+      gboolean read = check_duplicates (text, ini_path, error);
+      if (read
+          && !g_key_file_load_from_data (exp->kf, text, len, G_KEY_FILE_NONE,
+                                         error))
+        {
+          g_prefix_error (error, "%s: ", ini_path);
+          read = FALSE;
+        }
+      g_free (text);
+      if (!read)
+        goto fail;
     }
   if (!apply_overrides (exp->kf, overrides, error)
       || !check_keys (exp->kf, error))
@@ -373,6 +468,7 @@ nt_experiment_dir (const NtExperiment *exp)
 void
 nt_experiment_set_dir (NtExperiment *exp, const char *dir)
 {
+  unlock_run_dir (exp);
   g_free (exp->dir);
   exp->dir = g_strdup (dir);
   g_key_file_set_string (exp->kf, "study", "output", dir);
@@ -437,16 +533,106 @@ same_settings (GKeyFile *a, GKeyFile *b)
   return same;
 }
 
-/* Writes config.ini, or checks that an existing one describes the same
- * study (output, progress and jobs may differ). */
+/* Locks the run directory for this experiment until it is freed (or
+ * its directory changes): dir/.lock, created if needed, flock()ed. The
+ * lock belongs to the open file, so it dies with the process: a killed
+ * run never leaves a stale lock, and the file itself is left in place
+ * (removing it would let a third run lock a new file while a second still
+ * holds the old one). The holder writes its PID and host into the file
+ * for the message of the run it refuses. */
 static gboolean
-check_run_dir (NtExperiment *exp, GError **error)
+lock_run_dir (NtExperiment *exp, GError **error)
 {
-  if (!make_dirs (exp->dir, error))
-    return FALSE;
+  if (exp->lock_fd >= 0)
+    return TRUE;
+  char *path = run_path (exp, ".lock");
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, NT_EXPERIMENT_ERROR, NT_EXPERIMENT_ERROR_IO,
+                   "cannot open the lock file %s: %s", path, g_strerror (e));
+      g_free (path);
+      return FALSE;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int e = errno;
+      if (e == EWOULDBLOCK)
+        {
+          /* the holder writes its PID just after it locks: wait a little
+           * for it rather than name no one */
+          char text[256] = "";
+          for (int tries = 0; tries < 100; tries++)
+            {
+              ssize_t n = pread (fd, text, sizeof text - 1, 0);
+              text[MAX (n, 0)] = '\0';
+              if (atoi (text) > 0)
+                break;
+              g_usleep (2000);
+            }
+          int pid = atoi (text);
+          char *host = strchr (text, ' ');
+          if (host)
+            g_strstrip (++host);
+          char *holder = pid > 0 ? g_strdup_printf ("process %d%s%s", pid,
+                                                    host && *host ? " on "
+                                                                  : "",
+                                                    host ? host : "")
+                                 : g_strdup ("a process that has not yet "
+                                             "written its PID");
+          g_set_error (error, NT_EXPERIMENT_ERROR,
+                       NT_EXPERIMENT_ERROR_LOCKED,
+                       "%s is in use by another run (%s, which holds %s); "
+                       "wait for it to finish or stop it, or choose another "
+                       "output directory", exp->dir, holder, path);
+          g_free (holder);
+        }
+      else if (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS)
+        {
+          /* a file system without locks: run, but say what is lost */
+          fprintf (stderr, "warning: cannot lock %s (%s): a second run "
+                   "started in %s now would not be stopped\n", path,
+                   g_strerror (e), exp->dir);
+          exp->lock_fd = fd;
+          g_free (path);
+          return TRUE;
+        }
+      else
+        g_set_error (error, NT_EXPERIMENT_ERROR, NT_EXPERIMENT_ERROR_IO,
+                     "cannot lock %s: %s", path, g_strerror (e));
+      (void) close (fd);
+      g_free (path);
+      return FALSE;
+    }
+  char *me = g_strdup_printf ("%d %s\n", (int) getpid (), g_get_host_name ());
+  if (ftruncate (fd, 0) != 0
+      || pwrite (fd, me, strlen (me), 0) != (ssize_t) strlen (me))
+    {
+      int e = errno;
+      g_set_error (error, NT_EXPERIMENT_ERROR, NT_EXPERIMENT_ERROR_IO,
+                   "cannot write %s: %s", path, g_strerror (e));
+      (void) close (fd);
+      fd = -1;
+    }
+  g_free (me);
+  g_free (path);
+  exp->lock_fd = fd;
+  return fd >= 0;
+}
+
+/* Writes config.ini, or checks that an existing one describes the same
+ * study (output, progress and jobs may differ). Called with the directory
+ * locked, so the check and the write are one step for other runs; the
+ * file is written atomically (temporary file, rename). *resumed: TRUE when
+ * the directory already held this study. */
+static gboolean
+check_run_dir (NtExperiment *exp, gboolean *resumed, GError **error)
+{
   char *path = run_path (exp, "config.ini");
   gboolean ok = TRUE;
-  if (g_file_test (path, G_FILE_TEST_EXISTS))
+  *resumed = g_file_test (path, G_FILE_TEST_EXISTS);
+  if (*resumed)
     {
       GKeyFile *old = g_key_file_new ();
       g_key_file_set_list_separator (old, ';');
@@ -536,9 +722,12 @@ train_one (NtExperiment *exp, NtBackend *be, int set, const char *type,
                        nt_rng_key (exp->seed, set, "test-nulls"), &r, error);
   if (!ok)
     goto out;
+  /* the backend too: results on another one differ in float rounding */
   char *marker = g_strdup_printf ("[model]\ntest_accuracy=%.6f\n"
-                                  "null_recognised=%.6f\n", r.digit_accuracy,
-                                  r.n_null ? r.null_recognised : NAN);
+                                  "null_recognised=%.6f\nbackend=%s\n",
+                                  r.digit_accuracy,
+                                  r.n_null ? r.null_recognised : NAN,
+                                  nt_backend_name (be));
   if (exp->progress && !progress)
     fprintf (stderr, "set %d, model %s: done, test accuracy %.2f %%\n", set,
              type, 100.0 * r.digit_accuracy);
@@ -618,23 +807,84 @@ grid_jobs (const NtExperiment *exp, guint pending)
   return (int) MIN ((guint) jobs, MAX (pending, 1));
 }
 
+/* Removes `path` if it is there. */
 static gboolean
-train_grid (NtExperiment *exp, GError **error)
+remove_file (const char *path, GError **error)
 {
-  TrainGrid grid = { .exp = exp,
-                     .todo = g_array_new (FALSE, FALSE, sizeof (TrainTask)) };
-  gboolean ok = TRUE;
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      int e = errno;
+      g_set_error (error, NT_EXPERIMENT_ERROR, NT_EXPERIMENT_ERROR_IO,
+                   "cannot remove %s: %s", path, g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
 
+/* The models to train (TrainTask, appended to `todo`): those without a
+ * .done marker, and those whose marker is there but whose checkpoint is
+ * missing or damaged (its SHA-256 is checked by loading it), which would
+ * otherwise make every later step fail; a notice on stderr says which file,
+ * why, and that the model is trained again, and its marker goes first, so
+ * an interruption cannot leave it trusted. The attack marker of every set
+ * with a model to train goes too: its attack results are redone on the
+ * new model. *n_kept: the models reused. */
+static gboolean
+plan_training (NtExperiment *exp, GArray *todo, guint *n_kept,
+               GError **error)
+{
+  *n_kept = 0;
   for (int s = 0; s < exp->sets; s++)
     for (char **t = exp->types; *t; t++)
       {
         TrainTask task = { exp->first_set + s, *t };
         char *done = run_path (exp, "models/set-%02d/%s.done", task.set,
                                task.type);
-        if (!g_file_test (done, G_FILE_TEST_EXISTS))
-          g_array_append_val (grid.todo, task);
+        char *ckpt = run_path (exp, "models/set-%02d/%s.ckpt", task.set,
+                               task.type);
+        char *attacked = run_path (exp, "attack/set-%02d.done", task.set);
+        gboolean keep = FALSE, ok = TRUE;
+        if (g_file_test (done, G_FILE_TEST_EXISTS))
+          {
+            GError *why = NULL;
+            NtCheckpoint *ck = nt_checkpoint_load (ckpt, &why);
+            keep = ck != NULL;
+            nt_checkpoint_free (ck);
+            if (!keep)
+              {
+                if (!g_file_test (ckpt, G_FILE_TEST_EXISTS))
+                  fprintf (stderr, "warning: checkpoint %s is missing, but "
+                           "its model is marked trained\n", ckpt);
+                else
+                  fprintf (stderr, "warning: %s\n", why->message);
+                fprintf (stderr, "warning: training model %s of set %d "
+                         "again%s\n", task.type, task.set,
+                         exp->images_per_set > 0
+                             ? ", then redoing the attacks on that set" : "");
+                ok = remove_file (done, error);
+              }
+            g_clear_error (&why);
+          }
+        if (keep)
+          (*n_kept)++;
+        else if (ok && (ok = remove_file (attacked, error)))
+          g_array_append_val (todo, task);
         g_free (done);
+        g_free (ckpt);
+        g_free (attacked);
+        if (!ok)
+          return FALSE;
       }
+  return TRUE;
+}
+
+/* Trains the models in `todo` (from plan_training). */
+static gboolean
+train_grid (NtExperiment *exp, GArray *todo, GError **error)
+{
+  TrainGrid grid = { .exp = exp, .todo = todo };
+  gboolean ok = TRUE;
+
   int jobs = grid_jobs (exp, grid.todo->len);
   if (jobs <= 1)
     /* one after another on the runner's backend, with progress bars */
@@ -663,7 +913,6 @@ train_grid (NtExperiment *exp, GError **error)
           ok = FALSE;
         }
     }
-  g_array_unref (grid.todo);
   return ok;
 }
 
@@ -738,6 +987,9 @@ attack_set (NtExperiment *exp, int set, GError **error)
       g_key_file_set_uint64 (kf, "set", "stream_start", info.stream_start);
       g_key_file_set_uint64 (kf, "set", "stream_read", info.stream_read);
       g_key_file_set_integer (kf, "set", "images", info.images);
+      /* the backend that produced this set's results: another one may
+       * round differently */
+      g_key_file_set_string (kf, "set", "backend", nt_backend_name (exp->be));
       ok = g_key_file_save_to_file (kf, marker, error);
       g_key_file_unref (kf);
     }
@@ -747,17 +999,86 @@ out:
   return ok;
 }
 
+/* Says which backend this run uses (with progress on) and records it in
+ * run.ini, which same_settings never compares, so a run may resume on
+ * another backend; the markers say which backend made each result. With
+ * progress on, a resumed run whose earlier work came from another backend
+ * says so. */
+static gboolean
+record_backend (NtExperiment *exp, gboolean resumed, GError **error)
+{
+  const char *name = nt_backend_name (exp->be);
+  char *path = run_path (exp, "run.ini");
+  GKeyFile *kf = g_key_file_new ();
+  char *before = NULL;
+  if (resumed && g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    before = g_key_file_get_string (kf, "run", "backend", NULL);
+  if (exp->progress)
+    {
+      fprintf (stderr, "backend: %s (selection '%s')\n", name,
+               exp->backend_sel);
+      if (before && strcmp (before, name) != 0)
+        fprintf (stderr, "note: the last run in %s used backend %s: results "
+                 "of the two backends may differ in float rounding (each "
+                 "model's and set's .done marker names its backend)\n",
+                 exp->dir, before);
+    }
+  g_key_file_set_string (kf, "run", "backend", name);
+  g_key_file_set_string (kf, "run", "selection", exp->backend_sel);
+  char *text = g_key_file_to_data (kf, NULL, NULL);
+  gboolean ok = g_file_set_contents (path, text, -1, error);
+  g_free (text);
+  g_free (before);
+  g_key_file_unref (kf);
+  g_free (path);
+  return ok;
+}
+
+/* With progress on, says once what a resumed run reuses. */
+static void
+report_resume (NtExperiment *exp, guint n_kept)
+{
+  if (!exp->progress)
+    return;
+  guint n_types = g_strv_length (exp->types);
+  GString *line = g_string_new (NULL);
+  g_string_printf (line, "resuming %s: %u of %u models trained", exp->dir,
+                   n_kept, exp->sets * n_types);
+  if (exp->images_per_set > 0)
+    {
+      int attacked = 0;
+      for (int s = 0; s < exp->sets; s++)
+        {
+          char *marker = run_path (exp, "attack/set-%02d.done",
+                                   exp->first_set + s);
+          attacked += g_file_test (marker, G_FILE_TEST_EXISTS);
+          g_free (marker);
+        }
+      g_string_append_printf (line, ", %d of %d sets attacked", attacked,
+                              exp->sets);
+    }
+  fprintf (stderr, "%s\n", line->str);
+  g_string_free (line, TRUE);
+}
+
 gboolean
 nt_experiment_run (NtExperiment *exp, GError **error)
 {
-  if (!check_run_dir (exp, error))
+  gboolean resumed = FALSE;
+  if (!make_dirs (exp->dir, error) || !lock_run_dir (exp, error)
+      || !check_run_dir (exp, &resumed, error)
+      || !record_backend (exp, resumed, error))
     return FALSE;
-  if (!train_grid (exp, error))
-    return FALSE;
-  for (int s = 0; exp->images_per_set > 0 && s < exp->sets; s++)
-    if (!attack_set (exp, exp->first_set + s, error))
-      return FALSE;
-  return nt_experiment_summarise (exp->dir, error);
+  GArray *todo = g_array_new (FALSE, FALSE, sizeof (TrainTask));
+  guint n_kept = 0;
+  gboolean ok = plan_training (exp, todo, &n_kept, error);
+  if (ok && resumed)
+    report_resume (exp, n_kept);
+  ok = ok && train_grid (exp, todo, error);
+  g_array_unref (todo);
+  for (int s = 0; ok && exp->images_per_set > 0 && s < exp->sets; s++)
+    ok = attack_set (exp, exp->first_set + s, error);
+  return ok && nt_experiment_summarise (exp->dir, error);
 }
 
 /* --- summaries ------------------------------------------------------------ */
@@ -897,14 +1218,34 @@ concat_attack_files (const char *run_dir, const char *suffix,
   return all;
 }
 
+/* A summary number in summary.json: NaN (no data) as null; otherwise
+ * rounded to the 6 significant digits the summary has always had, and an
+ * integral value as an integer, so a reader gets the numbers it got when
+ * the document was written as "%.6g" (json-glib prints the rounded double
+ * in full, e.g. 0.9841 as 0.98409999999999997: the same double). */
 static void
-json_number (GString *js, double v)
+json_number (JsonBuilder *js, double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  if (isfinite (v))
-    g_string_append (js, g_ascii_formatd (buf, sizeof buf, "%.6g", v));
+  if (!isfinite (v))
+    {
+      json_builder_add_null_value (js);
+      return;
+    }
+  double r = g_ascii_strtod (g_ascii_formatd (buf, sizeof buf, "%.6g", v),
+                             NULL);
+  if (r == floor (r) && fabs (r) < 1e15)
+    json_builder_add_int_value (js, (gint64) r);
   else
-    g_string_append (js, "null");
+    json_builder_add_double_value (js, r);
+}
+
+/* Sets member `name` of the open object to the number v. */
+static void
+json_member_number (JsonBuilder *js, const char *name, double v)
+{
+  json_builder_set_member_name (js, name);
+  json_number (js, v);
 }
 
 static const char *const score_names[] = { "correct", "misclassified",
@@ -921,8 +1262,14 @@ nt_experiment_summarise (const char *run_dir, GError **error)
       g_free (results);
       return FALSE;
     }
-  GString *js = g_string_new ("{\n");
-  g_string_append_printf (js, "  \"run\": \"%s\",\n", run_dir);
+  /* summary.json, built with json-glib (which escapes every string: the
+   * run folder's name may hold any character) */
+  JsonBuilder *js = json_builder_new ();
+  json_builder_begin_object (js);
+  json_builder_set_member_name (js, "run");
+  char *run_name = g_filename_display_name (run_dir);   /* valid UTF-8 */
+  json_builder_add_string_value (js, run_name);
+  g_free (run_name);
   gboolean ok = TRUE;
 
   /* test accuracy per model type, from the training markers */
@@ -962,7 +1309,8 @@ nt_experiment_summarise (const char *run_dir, GError **error)
       }
   NtCsv *acc_sum = nt_csv_new ((const char *const[]) {
       "model", "mean", "std", "median", "n_sets", NULL });
-  g_string_append (js, "  \"test_accuracy\": {");
+  json_builder_set_member_name (js, "test_accuracy");
+  json_builder_begin_object (js);
   for (guint k = 0; k < acc_groups.keys->len; k++)
     {
       const char *model = acc_groups.keys->pdata[k];
@@ -972,16 +1320,16 @@ nt_experiment_summarise (const char *run_dir, GError **error)
       double med = quantile (v, 0.5);
       nt_csv_append_printf (acc_sum, "%s,%.6f,%.6f,%.6f,%u", model, mean,
                             std, med, v->len);
-      g_string_append_printf (js, "%s\n    \"%s\": {\"mean\": ", k ? "," : "",
-                              model);
-      json_number (js, mean);
-      g_string_append (js, ", \"std\": ");
-      json_number (js, std);
-      g_string_append (js, ", \"median\": ");
-      json_number (js, med);
-      g_string_append_printf (js, ", \"sets\": %u}", v->len);
+      json_builder_set_member_name (js, model);
+      json_builder_begin_object (js);
+      json_member_number (js, "mean", mean);
+      json_member_number (js, "std", std);
+      json_member_number (js, "median", med);
+      json_builder_set_member_name (js, "sets");
+      json_builder_add_int_value (js, v->len);
+      json_builder_end_object (js);
     }
-  g_string_append (js, "\n  },\n");
+  json_builder_end_object (js);
   groups_clear (&acc_groups);
   char *p = g_build_filename (results, "accuracy.csv", NULL);
   ok = nt_csv_write (acc, p, error);
@@ -1043,7 +1391,8 @@ nt_experiment_summarise (const char *run_dir, GError **error)
           "protocol", "model", "correct_mean", "correct_std",
           "misclassified_mean", "misclassified_std", "unclassified_mean",
           "unclassified_std", NULL });
-      g_string_append (js, "  \"scores_at_threshold_percent\": [");
+      json_builder_set_member_name (js, "scores_at_threshold_percent");
+      json_builder_begin_array (js);
       for (guint k = 0; k < g[0].keys->len; k++)
         {
           const char *key = g[0].keys->pdata[k];
@@ -1053,20 +1402,24 @@ nt_experiment_summarise (const char *run_dir, GError **error)
           nt_csv_append_printf (sum, "%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f", key,
                                 m[0], s[0], m[1], s[1], m[2], s[2]);
           char **pm = g_strsplit (key, ",", 2);
-          g_string_append_printf (js, "%s\n    {\"protocol\": \"%s\", "
-                                  "\"model\": \"%s\"", k ? "," : "", pm[0],
-                                  pm[1]);
+          json_builder_begin_object (js);
+          json_builder_set_member_name (js, "protocol");
+          json_builder_add_string_value (js, pm[0]);
+          json_builder_set_member_name (js, "model");
+          json_builder_add_string_value (js, pm[1]);
           for (int c = 0; c < 3; c++)
             {
-              g_string_append_printf (js, ", \"%s_mean\": ", score_names[c]);
-              json_number (js, m[c]);
-              g_string_append_printf (js, ", \"%s_std\": ", score_names[c]);
-              json_number (js, s[c]);
+              char *name = g_strconcat (score_names[c], "_mean", NULL);
+              json_member_number (js, name, m[c]);
+              g_free (name);
+              name = g_strconcat (score_names[c], "_std", NULL);
+              json_member_number (js, name, s[c]);
+              g_free (name);
             }
-          g_string_append (js, "}");
+          json_builder_end_object (js);
           g_strfreev (pm);
         }
-      g_string_append (js, "\n  ],\n");
+      json_builder_end_array (js);
       char *path = g_build_filename (results, "summary-threshold.csv", NULL);
       ok = nt_csv_write (sum, path, error);
       g_free (path);
@@ -1169,12 +1522,26 @@ nt_experiment_summarise (const char *run_dir, GError **error)
       g_ptr_array_unref (order);
       g_hash_table_destroy (bins);
     }
-  g_string_append_printf (js, "  \"sets\": %u\n}\n", set_dirs->len);
+  json_builder_set_member_name (js, "sets");
+  json_builder_add_int_value (js, set_dirs->len);
+  json_builder_end_object (js);
   if (ok)
     {
+      JsonGenerator *gen = json_generator_new ();
+      JsonNode *root = json_builder_get_root (js);
+      json_generator_set_root (gen, root);
+      json_generator_set_pretty (gen, TRUE);
+      json_generator_set_indent (gen, 2);
+      gsize len = 0;
+      char *doc = json_generator_to_data (gen, &len);
+      char *text = g_strconcat (doc, "\n", NULL);
       char *path = g_build_filename (results, "summary.json", NULL);
-      ok = g_file_set_contents (path, js->str, js->len, error);
+      ok = g_file_set_contents (path, text, len + 1, error);
       g_free (path);
+      g_free (text);
+      g_free (doc);
+      json_node_unref (root);
+      g_object_unref (gen);
     }
   if (per)
     nt_csv_free (per);
@@ -1182,7 +1549,7 @@ nt_experiment_summarise (const char *run_dir, GError **error)
     nt_csv_free (scores);
   if (sweep)
     nt_csv_free (sweep);
-  g_string_free (js, TRUE);
+  g_object_unref (js);
   g_strfreev (types);
   g_key_file_unref (cfg);
   g_free (cfg_path);

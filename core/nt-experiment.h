@@ -6,16 +6,24 @@
  * is complete, so an interrupted run resumes and ends with the same
  * results):
  *   config.ini                      the resolved configuration
+ *   run.ini                         [run] backend (the backend the last
+ *                                   run used, "auto" resolved) and
+ *                                   selection; never compared on resume
+ *   .lock                           flock()ed by the run working here;
+ *                                   holds its PID and host
  *   models/set-SS/TYPE.ckpt         best-validation checkpoint (SS = set,
  *   models/set-SS/TYPE.history.csv  two digits; TYPE = baseline, u, s, m,
  *   models/set-SS/TYPE.done         us, ... as in [study] types) + marker
+ *                                   ([model] test_accuracy,
+ *                                   null_recognised, backend)
  *   attack/set-SS-PROTO-per-sample.csv, -scores.csv, -sweep.csv
  *                                   one set's raw results (PROTO =
  *                                   transfer or whitebox), same columns
  *                                   as the results/ files below
  *   attack/set-SS.done              marker of a finished set: where its
  *                                   test stream started, how many test
- *                                   images it read, the source images
+ *                                   images it read, the source images,
+ *                                   the backend that made its results
  *   results/accuracy.csv            set,model,test_accuracy,null_recognised
  *   results/per-sample.csv          protocol,set,image_index,label,model,
  *                                   threshold,prediction
@@ -63,28 +71,41 @@ GQuark nt_experiment_error_quark (void);
 typedef enum {
   NT_EXPERIMENT_ERROR_CONFIG,    /* a bad key, value or selection */
   NT_EXPERIMENT_ERROR_MISMATCH,  /* the run directory holds another config */
-  NT_EXPERIMENT_ERROR_IO
+  NT_EXPERIMENT_ERROR_IO,
+  NT_EXPERIMENT_ERROR_LOCKED     /* another run is working in the directory */
 } NtExperimentError;
 
 typedef struct _NtExperiment NtExperiment;
 
 /* Loads and checks a configuration: every selection (dataset, model, null
  * types, attack, backend) is resolved and every value range-checked here,
- * before any work starts. `overrides` (may be NULL) holds "group.key=value"
- * strings applied on top of the file. */
+ * before any work starts; a key or group given twice in the file is
+ * refused. `overrides` (may be NULL) holds "group.key=value" strings
+ * applied on top of the file. Free with nt_experiment_free. */
 NtExperiment *nt_experiment_load (NtRegistry *registry, const char *ini_path,
                                   const char *const *overrides,
                                   GError **error);
+/* Frees exp and releases the run directory's lock, if it holds it. */
 void nt_experiment_free (NtExperiment *exp);
 
 /* The resolved configuration as ini text (caller frees). */
 char *nt_experiment_to_ini (const NtExperiment *exp);
-/* The run directory (from the config's output key or set by the caller). */
+/* The run directory (from the config's output key or set by the caller;
+ * owned by exp). */
 const char *nt_experiment_dir (const NtExperiment *exp);
+/* Sets the run directory (copied), releasing the lock of the old one. */
 void nt_experiment_set_dir (NtExperiment *exp, const char *dir);
 
 /* Runs (or resumes) the experiment: training grid, attack protocol,
- * results. Fails if the run directory holds a different configuration. */
+ * results. First locks the run directory (.lock) and keeps it locked until
+ * exp is freed, so that the caller's work on the results (figures) is
+ * covered too; another run working there (in this process or another)
+ * fails this one with NT_EXPERIMENT_ERROR_LOCKED naming its PID. Fails
+ * with NT_EXPERIMENT_ERROR_MISMATCH if the directory holds a different
+ * configuration. On resume, a model marked done whose checkpoint is
+ * missing or damaged is trained again (with a notice on stderr) and its
+ * set attacked again. With [study] progress on, says on stderr which
+ * backend runs and, on resume, what is reused. */
 gboolean nt_experiment_run (NtExperiment *exp, GError **error);
 
 /* Recomputes the summary files of a run directory from its raw results. */

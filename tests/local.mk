@@ -68,8 +68,9 @@ include $(srcdir)/tests/study-figures.mk
 check_PROGRAMS += tests/test-experiment
 TESTS += tests/test-experiment
 tests_test_experiment_SOURCES = tests/test-experiment.c $(NT_TEST_UTIL)
-tests_test_experiment_CFLAGS = $(NT_TEST_CFLAGS)
-tests_test_experiment_LDADD = $(NT_TEST_LDADD)
+# reads results/summary.json with json-glib
+tests_test_experiment_CFLAGS = $(NT_TEST_CFLAGS) $(JSON_GLIB_CFLAGS)
+tests_test_experiment_LDADD = $(NT_TEST_LDADD) $(JSON_GLIB_LIBS)
 
 # The nulltool program as a user runs it (exit statuses and messages), on
 # the ramp toy: no MNIST needed.

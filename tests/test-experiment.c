@@ -1,13 +1,17 @@
 /* test-experiment.c: the study runner: a bad run file is refused before
  * any work, a run killed midway resumes to the same results as an
- * uninterrupted one, and the summaries add up. Uses the ramp toy so the
- * whole study takes seconds. */
+ * uninterrupted one, the summaries add up (summary.json is valid JSON
+ * whatever the run folder's name), a damaged checkpoint is trained again,
+ * two runs never share a folder, and a resumed run says what it reuses.
+ * Uses the ramp toy so the whole study takes seconds. */
 #include "config.h"
 #include "nulltool.h"
 #include "nt-test-util.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,7 +366,8 @@ END_TEST
 START_TEST (test_summaries_add_up)
 {
   char *ini = write_ini ("study.ini", small_study);
-  char *dir = g_build_filename (tmpdir, "run", NULL);
+  /* a folder name that hand-made JSON would not escape */
+  char *dir = g_build_filename (tmpdir, "run \"quoted\" back\\slash", NULL);
   GError *error = NULL;
   NtExperiment *exp = load (ini, dir, &error);
   ck_assert (nt_experiment_run (exp, &error));
@@ -417,6 +422,332 @@ START_TEST (test_summaries_add_up)
                            nt_csv_get_double (sweep, r, "n"));
   nt_csv_free (sweep);
   g_free (path);
+
+  /* summary.json is valid JSON holding the same numbers as the CSV files */
+  path = g_build_filename (dir, "results", "summary.json", NULL);
+  JsonParser *parser = json_parser_new ();
+  ck_assert_msg (json_parser_load_from_file (parser, path, &error),
+                 "summary.json: %s", error ? error->message : "");
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  ck_assert_str_eq (json_object_get_string_member (root, "run"), dir);
+  ck_assert_int_eq (json_object_get_int_member (root, "sets"), 2);
+  g_free (path);
+  path = g_build_filename (dir, "results", "summary-accuracy.csv", NULL);
+  NtCsv *acc = nt_csv_read (path, &error);
+  ck_assert_ptr_nonnull (acc);
+  JsonObject *accj = json_object_get_object_member (root, "test_accuracy");
+  ck_assert_uint_eq (json_object_get_size (accj), 3);
+  for (guint r = 0; r < nt_csv_n_rows (acc); r++)
+    {
+      JsonObject *m = json_object_get_object_member (
+          accj, nt_csv_get (acc, r, "model"));
+      ck_assert_ptr_nonnull (m);
+      ck_assert_double_eq_tol (json_object_get_double_member (m, "mean"),
+                               nt_csv_get_double (acc, r, "mean"), 1e-6);
+      ck_assert_double_eq_tol (json_object_get_double_member (m, "median"),
+                               nt_csv_get_double (acc, r, "median"), 1e-6);
+      ck_assert_int_eq (json_object_get_int_member (m, "sets"), 2);
+    }
+  nt_csv_free (acc);
+  JsonArray *thr = json_object_get_array_member (
+      root, "scores_at_threshold_percent");
+  ck_assert_uint_eq (json_array_get_length (thr), 2 * 3);
+  for (guint i = 0; i < json_array_get_length (thr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (thr, i);
+      if (strcmp (json_object_get_string_member (o, "protocol"), "transfer")
+              == 0
+          && strcmp (json_object_get_string_member (o, "model"), "u") == 0)
+        ck_assert_double_eq_tol (
+            json_object_get_double_member (o, "correct_mean"),
+            correct_u_transfer / 2, 1e-3);
+      ck_assert (json_object_has_member (o, "unclassified_std"));
+    }
+  g_object_unref (parser);
+  g_free (path);
+  g_free (ini);
+  g_free (dir);
+}
+END_TEST
+
+/* A key or a group given twice in a run file is refused with the key, the
+ * group and the file named (GKeyFile alone would keep the last). */
+START_TEST (test_duplicate_key_refused)
+{
+  /* the good study with "seed" twice in [study], then with a second
+   * [attack] group; each error names the key (or group) and the file */
+  char *texts[2];
+  const char *cut = strstr (small_study, "[attack]");
+  texts[0] = g_strdup_printf ("[study]\nseed=1\n%.*sseed = 2\n%s",
+                              (int) (cut - small_study - strlen ("[study]\n")),
+                              small_study + strlen ("[study]\n"), cut);
+  texts[1] = g_strconcat (small_study, "[attack]\nsweep_step=0.2\n", NULL);
+  static const char *const words[2][2] = { { "'seed'", "[study]" },
+                                           { "[attack]", "twice" } };
+  for (guint i = 0; i < 2; i++)
+    {
+      char *ini = write_ini ("dup.ini", texts[i]);
+      char *dir = g_build_filename (tmpdir, "dup-run", NULL);
+      GError *error = NULL;
+      NtExperiment *exp = load (ini, dir, &error);
+      ck_assert_msg (exp == NULL, "accepted:\n%s", texts[i]);
+      for (int w = 0; w < 2; w++)
+        ck_assert_msg (strstr (error->message, words[i][w]), "'%s' not in: %s",
+                       words[i][w], error->message);
+      ck_assert_msg (strstr (error->message, ini), "file not named: %s",
+                     error->message);
+      ck_assert (!g_file_test (dir, G_FILE_TEST_EXISTS));
+      g_error_free (error);
+      g_free (texts[i]);
+      g_free (ini);
+      g_free (dir);
+    }
+}
+END_TEST
+
+/* Runs `exp` with stderr sent to a file; *err_out (caller frees) gets what
+ * it wrote there. */
+static gboolean
+run_capturing_stderr (NtExperiment *exp, char **err_out, GError **error)
+{
+  char *path = g_build_filename (tmpdir, "stderr.txt", NULL);
+  fflush (stderr);
+  int saved = dup (2);
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ck_assert_int_ge (fd, 0);
+  dup2 (fd, 2);
+  close (fd);
+  gboolean ok = nt_experiment_run (exp, error);
+  fflush (stderr);
+  dup2 (saved, 2);
+  close (saved);
+  ck_assert (g_file_get_contents (path, err_out, NULL, NULL));
+  g_unlink (path);
+  g_free (path);
+  return ok;
+}
+
+/* The end of a long text, for a failure message (Check limits its size). */
+static const char *
+tail (const char *text)
+{
+  size_t n = strlen (text);
+  return n > 1500 ? text + n - 1500 : text;
+}
+
+/* The [key] group's value in the key file at dir/rel (caller frees). */
+static char *
+marker_value (const char *dir, const char *rel, const char *group,
+              const char *key)
+{
+  char *path = g_build_filename (dir, rel, NULL);
+  GKeyFile *kf = g_key_file_new ();
+  char *v = NULL;
+  if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    v = g_key_file_get_value (kf, group, key, NULL);
+  g_key_file_unref (kf);
+  g_free (path);
+  return v;
+}
+
+/* A checkpoint damaged or deleted after its model was marked done is
+ * trained again on the next run, with a notice naming it, and the attack
+ * results of its set are redone; the other set is left alone. */
+START_TEST (test_damaged_checkpoint_retrained)
+{
+  char *ini = write_ini ("study.ini", small_study);
+  char *dir = g_build_filename (tmpdir, "run", NULL);
+  GError *error = NULL;
+  NtExperiment *exp = load (ini, dir, &error);
+  ck_assert_msg (exp && nt_experiment_run (exp, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (exp);
+
+  char *u1 = g_build_filename (dir, "models", "set-01", "u.ckpt", NULL);
+  char *s1 = g_build_filename (dir, "models", "set-01", "s.ckpt", NULL);
+  char *u0 = g_build_filename (dir, "models", "set-00", "u.ckpt", NULL);
+  char *orig = NULL, *text = NULL;
+  gsize n_orig = 0, n = 0;
+  ck_assert (g_file_get_contents (u1, &orig, &n_orig, NULL));
+  /* one flipped bit in the middle of the weights */
+  char *bad = g_memdup2 (orig, n_orig);
+  bad[n_orig / 2] ^= 0x10;
+  ck_assert (g_file_set_contents (u1, bad, n_orig, NULL));
+  g_free (bad);
+  ck_assert_int_eq (g_unlink (s1), 0);
+  /* a mark in both attack markers: a redone set loses it */
+  for (int set = 0; set < 2; set++)
+    {
+      char *m = g_strdup_printf ("%s/attack/set-%02d.done", dir, set);
+      char *old = NULL;
+      ck_assert (g_file_get_contents (m, &old, NULL, NULL));
+      char *marked = g_strconcat (old, "[test]\nmark=1\n", NULL);
+      ck_assert (g_file_set_contents (m, marked, -1, NULL));
+      g_free (marked);
+      g_free (old);
+      g_free (m);
+    }
+  GStatBuf before, after;
+  ck_assert_int_eq (g_stat (u0, &before), 0);
+
+  char *err = NULL;
+  exp = load (ini, dir, &error);
+  ck_assert (exp != NULL);
+  ck_assert_msg (run_capturing_stderr (exp, &err, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (exp);
+  ck_assert_msg (strstr (err, u1) && strstr (err, s1), "files not named: %s",
+                 tail (err));
+  ck_assert_msg (strstr (err, "again"), "no retraining notice: %s", tail (err));
+
+  /* both retrained, to the very same bytes (same seed and backend) */
+  ck_assert (g_file_get_contents (u1, &text, &n, NULL));
+  ck_assert (n == n_orig && memcmp (text, orig, n) == 0);
+  g_free (text);
+  NtCheckpoint *ck = nt_checkpoint_load (s1, &error);
+  ck_assert_msg (ck != NULL, "%s", error ? error->message : "");
+  nt_checkpoint_free (ck);
+  /* set 1 attacked again, set 0 untouched */
+  char *mark1 = marker_value (dir, "attack/set-01.done", "test", "mark");
+  char *mark0 = marker_value (dir, "attack/set-00.done", "test", "mark");
+  ck_assert_msg (mark1 == NULL, "the attacks of set 1 were not redone");
+  ck_assert_ptr_nonnull (mark0);
+  g_free (mark0);
+  ck_assert_int_eq (g_stat (u0, &after), 0);
+  ck_assert_int_eq (before.st_mtime, after.st_mtime);
+  ck_assert_int_eq (before.st_size, after.st_size);
+  g_free (err);
+  g_free (orig);
+  g_free (u0);
+  g_free (u1);
+  g_free (s1);
+  g_free (ini);
+  g_free (dir);
+}
+END_TEST
+
+/* While one run works in a folder a second is refused with the first's
+ * PID; a killed run leaves no stale lock. */
+START_TEST (test_concurrent_run_refused)
+{
+  char *ini = write_ini ("study.ini", small_study);
+  char *dir = g_build_filename (tmpdir, "run", NULL);
+  char *config = g_build_filename (dir, "config.ini", NULL);
+  GError *error = NULL;
+
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      NtExperiment *exp = load (ini, dir, &error);
+      _exit (exp && nt_experiment_run (exp, &error) ? 0 : 1);
+    }
+  /* the child writes config.ini once it holds the folder */
+  while (!g_file_test (config, G_FILE_TEST_EXISTS))
+    {
+      int status;
+      ck_assert_msg (waitpid (pid, &status, WNOHANG) == 0,
+                     "the first run ended before it wrote config.ini");
+      g_usleep (1000);
+    }
+  NtExperiment *exp = load (ini, dir, &error);
+  ck_assert (exp != NULL);
+  gboolean ran = nt_experiment_run (exp, &error);
+  int status = 0;
+  gboolean child_done = waitpid (pid, &status, WNOHANG) == pid;
+  kill (pid, SIGKILL);
+  waitpid (pid, &status, 0);
+  ck_assert_msg (!ran, "a second run worked in the folder of a running one");
+  ck_assert_msg (!child_done, "the first run finished too early to test");
+  ck_assert (g_error_matches (error, NT_EXPERIMENT_ERROR,
+                              NT_EXPERIMENT_ERROR_LOCKED));
+  char *pid_text = g_strdup_printf ("%d", (int) pid);
+  ck_assert_msg (strstr (error->message, pid_text), "no PID %s in: %s",
+                 pid_text, error->message);
+  g_clear_error (&error);
+  g_free (pid_text);
+
+  /* the killed run's lock died with it: the folder resumes */
+  ck_assert_msg (nt_experiment_run (exp, &error), "%s",
+                 error ? error->message : "");
+  /* and the lock is held until the experiment is freed (figures are drawn
+   * after the run), by this process too */
+  NtExperiment *other = load (ini, dir, &error);
+  ck_assert (!nt_experiment_run (other, &error));
+  ck_assert (g_error_matches (error, NT_EXPERIMENT_ERROR,
+                              NT_EXPERIMENT_ERROR_LOCKED));
+  g_clear_error (&error);
+  nt_experiment_free (exp);
+  ck_assert_msg (nt_experiment_run (other, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (other);
+  g_free (config);
+  g_free (ini);
+  g_free (dir);
+}
+END_TEST
+
+/* With progress on, a run names its backend, and a resumed one says once
+ * what it reuses; the backend is recorded in the folder and in every
+ * model's and set's marker. */
+START_TEST (test_resume_reports_and_backend)
+{
+  char *ini = write_ini ("study.ini", small_study);
+  char *dir = g_build_filename (tmpdir, "run", NULL);
+  const char *ov[] = { "study.progress=1", NULL };
+  GError *error = NULL;
+  char *err = NULL;
+
+  NtExperiment *exp = nt_experiment_load (reg, ini, ov, &error);
+  ck_assert (exp != NULL);
+  nt_experiment_set_dir (exp, dir);
+  ck_assert_msg (run_capturing_stderr (exp, &err, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (exp);
+  ck_assert_msg (strstr (err, "backend: cpu"), "backend not named: %s",
+                 tail (err));
+  ck_assert_msg (!strstr (err, "resuming"), "a new run resumes: %s",
+                 tail (err));
+  g_free (err);
+  static const char *const markers[][2] = {
+    { "run.ini", "run" },
+    { "models/set-00/baseline.done", "model" },
+    { "models/set-01/s.done", "model" },
+    { "attack/set-00.done", "set" },
+    { "attack/set-01.done", "set" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (markers); i++)
+    {
+      char *v = marker_value (dir, markers[i][0], markers[i][1], "backend");
+      ck_assert_msg (v != NULL && strcmp (v, "cpu") == 0, "%s: backend %s",
+                     markers[i][0], v ? v : "missing");
+      g_free (v);
+    }
+
+  /* one model of set 1 undone: 5 of 6 models, 1 of 2 sets are reused */
+  char *done = g_build_filename (dir, "models", "set-01", "s.done", NULL);
+  ck_assert_int_eq (g_unlink (done), 0);
+  exp = nt_experiment_load (reg, ini, ov, &error);
+  nt_experiment_set_dir (exp, dir);
+  ck_assert_msg (run_capturing_stderr (exp, &err, &error), "%s",
+                 error ? error->message : "");
+  nt_experiment_free (exp);
+  char *line = g_strdup_printf ("resuming %s: 5 of 6 models trained, 1 of 2 "
+                                "sets attacked", dir);
+  const char *at = strstr (err, line);
+  ck_assert_msg (at != NULL, "'%s' not in: %s", line, tail (err));
+  ck_assert_msg (strstr (at + 1, "resuming") == NULL, "said twice: %s",
+                 tail (err));
+
+  /* the same run quiet says nothing */
+  g_free (err);
+  exp = load (ini, dir, &error);
+  ck_assert (run_capturing_stderr (exp, &err, &error));
+  nt_experiment_free (exp);
+  ck_assert_msg (*err == '\0', "quiet run wrote: %s", tail (err));
+  g_free (err);
+  g_free (line);
+  g_free (done);
   g_free (ini);
   g_free (dir);
 }
@@ -435,6 +766,10 @@ main (void)
   tcase_add_test (tc, test_summaries_add_up);
   tcase_add_test (tc, test_jobs_same_results);
   tcase_add_test (tc, test_attack_batch_and_set_alone);
+  tcase_add_test (tc, test_duplicate_key_refused);
+  tcase_add_test (tc, test_damaged_checkpoint_retrained);
+  tcase_add_test (tc, test_concurrent_run_refused);
+  tcase_add_test (tc, test_resume_reports_and_backend);
   suite_add_tcase (s, tc);
   return nt_test_run_suite (s);
 }

