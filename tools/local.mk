@@ -13,7 +13,7 @@ tools_nulltool_LDADD = core/libnulltool.la $(GLIB_LIBS) -lm
 # MNIST fetch script, and the checksums it verifies against.
 dist_bin_SCRIPTS = tools/nulltool-fetch-mnist
 dist_pkgdata_DATA = data/mnist.sha256
-EXTRA_DIST += tools/setup-debian.sh tools/gpu-check.sh
+EXTRA_DIST += tools/setup-debian.sh tools/gpu-check.sh tools/update-gallery.sh
 # figure commands (null-examples, ramp): PLplot renderers from figures/
 tools_nulltool_SOURCES += tools/nt-cmd-figures.c
 tools_nulltool_CPPFLAGS += -I$(top_srcdir)/figures
