@@ -126,16 +126,93 @@ compare_int (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* A tick spacing giving about 4 to 8 ticks over `range`. */
-static double
-nice_tick (double range)
+typedef struct {
+  GPtrArray *curves;     /* Curve */
+  GPtrArray *models;     /* names, in the study's order */
+  GArray *sets;          /* int, ascending */
+  double emax, ylo, yhi, xtick, ytick;
+  gboolean markers;      /* few epochs: a marker at each */
+  guint rows, cols;
+} HistoryFigure;
+
+static void
+draw_history (NtFigure *fig, gpointer data)
 {
-  static const double steps[] = { 1, 2, 5 };
-  double p = pow (10, floor (log10 (range / 5)));
-  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
-    if (range / (steps[i] * p) <= 8)
-      return steps[i] * p;
-  return 10 * p;
+  const HistoryFigure *d = data;
+  _nt_study_begin (fig);
+  char subtitle[160];
+  g_snprintf (subtitle, sizeof subtitle, "accuracy on the test digits after "
+              "each epoch, one curve per set (%u set%s)", d->sets->len,
+              d->sets->len == 1 ? "" : "s");
+  _nt_study_title ("Validation accuracy during training", subtitle);
+  /* margins in pixels: labels, title, legend; panels share the y axis */
+  double left = _nt_study_px_x (92), right = 1 - _nt_study_px_x (20);
+  double top = 1 - _nt_study_px_y (95), bottom = _nt_study_px_y (140);
+  guint cols = d->cols;
+  for (guint m = 0; m < d->models->len; m++)
+    {
+      double rect[4];
+      _nt_study_panel_rect (m, d->rows, cols, left, right, bottom, top,
+                            _nt_study_px_x (22), _nt_study_px_y (60), rect);
+      guint r = m / cols, c = m % cols;
+      gboolean last_row = r == d->rows - 1 || m + cols >= d->models->len;
+      /* epochs are whole numbers: integer ticks, half an epoch of margin */
+      _nt_study_axes (rect, 0.5, d->emax + 0.5, d->ylo, d->yhi, d->xtick,
+                      d->ytick, TRUE, c == 0, last_row ? "epoch" : NULL,
+                      c == 0 ? "validation accuracy" : NULL,
+                      d->models->pdata[m]);
+      for (guint i = 0; i < d->curves->len; i++)
+        {
+          Curve *cv = d->curves->pdata[i];
+          if (strcmp (cv->model, d->models->pdata[m]) != 0)
+            continue;
+          guint s = 0;
+          while (s < d->sets->len
+                 && g_array_index (d->sets, int, s) != cv->set)
+            s++;
+          PLINT color = _nt_study_series_color (s, d->sets->len);
+          /* (a lone point is the marker's alone) */
+          if (!d->markers || cv->epoch->len > 1)
+            _nt_study_line (cv->epoch->len, (double *) cv->epoch->data,
+                            (double *) cv->acc->data, color, 1,
+                            d->sets->len > 10 ? 1.1 : 1.8);
+          if (d->markers)
+            _nt_study_markers (cv->epoch->len, (double *) cv->epoch->data,
+                               (double *) cv->acc->data, color, 3.5);
+        }
+    }
+  /* legend of the sets (or a note when there are too many to list) */
+  plvpor (0.02, 0.98, _nt_study_px_y (25), _nt_study_px_y (72));
+  plwind (0, 1, 0, 1);
+  if (d->sets->len <= 10)
+    {
+      NtStudyKey keys[10];
+      char labels[10][32];
+      for (guint s = 0; s < d->sets->len; s++)
+        {
+          g_snprintf (labels[s], sizeof labels[s], "set %d",
+                      g_array_index (d->sets, int, s));
+          keys[s] = (NtStudyKey) { labels[s],
+                                   d->markers ? NT_STUDY_KEY_LINE_SYMBOL
+                                              : NT_STUDY_KEY_LINE,
+                                   _nt_study_series_color (s, d->sets->len),
+                                   0, 1, 2.5, NULL, 1.0 };
+        }
+      _nt_study_legend (keys, d->sets->len,
+                        PL_POSITION_TOP | PL_POSITION_INSIDE, 0, 0,
+                        MIN (d->sets->len, 10));
+    }
+  else
+    {
+      char note[128];
+      g_snprintf (note, sizeof note,
+                  "colour: set %d (dark purple) to set %d (orange)",
+                  g_array_index (d->sets, int, 0),
+                  g_array_index (d->sets, int, d->sets->len - 1));
+      nt_figure_text (0.5, _nt_study_px_y (50), 0.5, 0.9,
+                      NT_COLOR_FOREGROUND, note);
+    }
+  _nt_study_footnote (NT_STUDY_NULL_TYPES_NOTE);
 }
 
 gboolean
@@ -145,22 +222,26 @@ nt_fig_history (const char *run_dir, const char *path, GError **error)
   if (curves == NULL)
     return FALSE;
   /* the model types, the sets and the common axis ranges */
-  GPtrArray *models = g_ptr_array_new_with_free_func (g_free);
-  GArray *sets = g_array_new (FALSE, FALSE, sizeof (int));
+  HistoryFigure d = { 0 };
+  d.curves = curves;
+  d.models = g_ptr_array_new_with_free_func (g_free);
+  d.sets = g_array_new (FALSE, FALSE, sizeof (int));
   double emax = 1, amin = INFINITY, amax = -INFINITY;
+  guint max_points = 0;
   for (guint i = 0; i < curves->len; i++)
     {
       Curve *c = curves->pdata[i];
       gboolean have = FALSE;
-      for (guint m = 0; m < models->len && !have; m++)
-        have = strcmp (models->pdata[m], c->model) == 0;
+      for (guint m = 0; m < d.models->len && !have; m++)
+        have = strcmp (d.models->pdata[m], c->model) == 0;
       if (!have)
-        g_ptr_array_add (models, g_strdup (c->model));
+        g_ptr_array_add (d.models, g_strdup (c->model));
       have = FALSE;
-      for (guint s = 0; s < sets->len && !have; s++)
-        have = g_array_index (sets, int, s) == c->set;
+      for (guint s = 0; s < d.sets->len && !have; s++)
+        have = g_array_index (d.sets, int, s) == c->set;
       if (!have)
-        g_array_append_val (sets, c->set);
+        g_array_append_val (d.sets, c->set);
+      max_points = MAX (max_points, c->epoch->len);
       for (guint k = 0; k < c->epoch->len; k++)
         {
           emax = MAX (emax, g_array_index (c->epoch, double, k));
@@ -172,8 +253,8 @@ nt_fig_history (const char *run_dir, const char *path, GError **error)
             }
         }
     }
-  _nt_study_sort_models (run_dir, models);
-  g_array_sort (sets, compare_int);
+  _nt_study_sort_models (run_dir, d.models);
+  g_array_sort (d.sets, compare_int);
   if (!isfinite (amin))
     {
       amin = 0;
@@ -181,90 +262,22 @@ nt_fig_history (const char *run_dir, const char *path, GError **error)
     }
   /* y from a round value under the lowest accuracy to 1 (or a little over
    * the highest when all are far below 1) */
-  double ylo = floor (amin * 100 - 0.25) / 100;
-  double yhi = amax > 0.9 ? 1.0 : ceil (amax * 10 + 1e-9) / 10;
-  ylo = CLAMP (ylo, 0, yhi - 0.01);
-  double ytick = nice_tick (yhi - ylo);
-  double xtick = nice_tick (emax);
-
-  guint rows, cols;
-  _nt_study_grid (models->len, 4, &rows, &cols);
-  int width = 120 + 310 * (int) cols, height = 190 + 260 * (int) rows;
-  NtFigure *fig = nt_figure_open (path, width, height, error);
-  if (fig == NULL)
-    {
-      g_ptr_array_unref (models);
-      g_array_unref (sets);
-      g_ptr_array_unref (curves);
-      return FALSE;
-    }
-  _nt_study_begin (fig);
-  char *subtitle = g_strdup_printf (
-      "accuracy on the test digits after each epoch, one curve per set "
-      "(%u set%s)", sets->len, sets->len == 1 ? "" : "s");
-  _nt_study_title ("Validation accuracy during training", subtitle);
-  g_free (subtitle);
-  /* margins in pixels: labels, title, legend; panels share the y axis */
-  double left = _nt_study_px_x (92), right = 1 - _nt_study_px_x (20);
-  double top = 1 - _nt_study_px_y (95), bottom = _nt_study_px_y (140);
-  for (guint m = 0; m < models->len; m++)
-    {
-      double rect[4];
-      _nt_study_panel_rect (m, rows, cols, left, right, bottom, top,
-                            _nt_study_px_x (22), _nt_study_px_y (60), rect);
-      guint r = m / cols, c = m % cols;
-      gboolean last_row = r == rows - 1 || m + cols >= models->len;
-      _nt_study_axes (rect, 0.5, emax + 0.5, ylo, yhi, xtick, ytick, TRUE,
-                      c == 0, last_row ? "epoch" : NULL,
-                      c == 0 ? "validation accuracy" : NULL,
-                      models->pdata[m]);
-      for (guint i = 0; i < curves->len; i++)
-        {
-          Curve *cv = curves->pdata[i];
-          if (strcmp (cv->model, models->pdata[m]) != 0)
-            continue;
-          guint s = 0;
-          while (s < sets->len && g_array_index (sets, int, s) != cv->set)
-            s++;
-          PLINT color = _nt_study_series_color (s, sets->len);
-          _nt_study_line (cv->epoch->len, (double *) cv->epoch->data,
-                          (double *) cv->acc->data, color, 1,
-                          sets->len > 10 ? 1.1 : 1.8);
-        }
-    }
-  /* legend of the sets (or a note when there are too many to list) */
-  plvpor (0.02, 0.98, _nt_study_px_y (25), _nt_study_px_y (72));
-  plwind (0, 1, 0, 1);
-  if (sets->len <= 10)
-    {
-      NtStudyKey keys[10];
-      char *labels[10];
-      for (guint s = 0; s < sets->len; s++)
-        {
-          labels[s] = g_strdup_printf ("set %d", g_array_index (sets, int,
-                                                                s));
-          keys[s] = (NtStudyKey) { labels[s], NT_STUDY_KEY_LINE,
-                                   _nt_study_series_color (s, sets->len), 0,
-                                   1, 2.5 };
-        }
-      _nt_study_legend (keys, sets->len, PL_POSITION_TOP | PL_POSITION_INSIDE,
-                        0, 0, MIN (sets->len, 10));
-      for (guint s = 0; s < sets->len; s++)
-        g_free (labels[s]);
-    }
-  else
-    {
-      char *note = g_strdup_printf (
-          "colour: set %d (dark blue) to set %d (yellow-green)",
-          g_array_index (sets, int, 0),
-          g_array_index (sets, int, sets->len - 1));
-      nt_figure_text (0.5, _nt_study_px_y (50), 0.5, 0.9,
-                      NT_COLOR_FOREGROUND, note);
-      g_free (note);
-    }
-  _nt_study_footnote (NT_STUDY_NULL_TYPES_NOTE);
-  g_ptr_array_unref (models);
-  g_array_unref (sets);
+  d.yhi = amax > 0.9 ? 1.0 : ceil (amax * 10 + 1e-9) / 10;
+  d.yhi = CLAMP (d.yhi, 0.01, 1.0);
+  d.ylo = floor (amin * 100 - 0.25) / 100;
+  d.ylo = CLAMP (d.ylo, 0, d.yhi - 0.01);
+  d.ytick = _nt_study_nice_tick (d.yhi - d.ylo, 7);
+  d.emax = emax = MIN (emax, 1e6);
+  /* whole epochs: at least 1 per tick */
+  d.xtick = MAX (1.0, _nt_study_nice_tick (emax, 8));
+  /* few points per curve: show each epoch as a marker */
+  d.markers = max_points <= 15;
+  _nt_study_grid (d.models->len, 4, &d.rows, &d.cols);
+  int width = 120 + 310 * (int) d.cols, height = 190 + 260 * (int) d.rows;
+  gboolean ok = nt_figure_render (path, width, height, draw_history, &d,
+                                  error);
+  g_ptr_array_unref (d.models);
+  g_array_unref (d.sets);
   g_ptr_array_unref (curves);
-  return nt_figure_close (fig, error);
+  return ok;
 }

@@ -30,6 +30,79 @@ draw_nulls (NtRegistry *registry, NtDataset *ds, const char *selection,
   return ok;
 }
 
+typedef struct {
+  const char *ds_name;
+  int h, w;
+  gsize sample;          /* floats per sample */
+  const float *uniform, *mixed, *shuffled;
+  const int *shown_tiles;
+  guint n_shuffled, n_skipped;
+  const GString *skipped;
+} ExamplesFigure;
+
+static void
+draw_examples (NtFigure *fig, gpointer data)
+{
+  const ExamplesFigure *d = data;
+  double W = nt_figure_width (fig), H = nt_figure_height (fig);
+  /* the dataset's name without its options */
+  char *name = g_strndup (d->ds_name ? d->ds_name : "dataset",
+                          strcspn (d->ds_name ? d->ds_name : "dataset", ":"));
+  char *title = g_strdup_printf ("Null-class image examples (%s)", name);
+  g_free (name);
+  nt_figure_text (0.5, 0.955, 0.5, 1.35, NT_COLOR_FOREGROUND, title);
+  g_free (title);
+  /* three rows of square images: a label column on the left, the
+   * images in N_COLUMNS cells, each image 76% of its cell */
+  double left = 0.2, right = 0.985, top = 0.91, bottom = 0.05;
+  double cell_w = (right - left) / N_COLUMNS;
+  double cell_h = (top - bottom) / 3;
+  double side_px = 0.76 * MIN (cell_w * W, cell_h * H);
+  double iw = side_px / W, ih = side_px / H;
+  static const char *row_names[3] = { "uniform (u)", "mix (m)",
+                                      "tile shuffle (s)" };
+  for (int row = 0; row < 3; row++)
+    {
+      double cy = top - (row + 0.5) * cell_h - 0.012;
+      nt_figure_text (left - 0.025, cy - 0.01, 1.0, 1.05,
+                      NT_COLOR_FOREGROUND, row_names[row]);
+      guint n = row < 2 ? N_COLUMNS : d->n_shuffled;
+      for (guint col = 0; col < n; col++)
+        {
+          const float *img = row == 0 ? d->uniform + col * d->sample
+                             : row == 1 ? d->mixed + col * d->sample
+                                        : d->shuffled + col * d->sample;
+          char label[48];
+          if (row == 0)
+            g_snprintf (label, sizeof label, "uniform %u", col + 1);
+          else if (row == 1)
+            g_snprintf (label, sizeof label, "mix %u", col + 1);
+          else if (d->shown_tiles[col] == 1)
+            g_snprintf (label, sizeof label, "tiles 1x1 (pixels)");
+          else
+            g_snprintf (label, sizeof label, "tiles %dx%d%s",
+                        d->shown_tiles[col], d->shown_tiles[col],
+                        d->shown_tiles[col] == d->h && d->h == d->w
+                        ? " (identity)" : "");
+          double cx = left + (col + 0.5) * cell_w;
+          nt_figure_gray_image (img, d->h, d->w, cx - iw / 2, cx + iw / 2,
+                                cy - ih / 2, cy + ih / 2, 0.0, 1.0,
+                                label);
+        }
+    }
+  if (d->skipped->len > 0)
+    {
+      char *note = g_strdup_printf ("Tile size%s %s skipped: %s not "
+                                    "divide the %dx%d image.",
+                                    d->n_skipped > 1 ? "s" : "",
+                                    d->skipped->str,
+                                    d->n_skipped > 1 ? "they do" : "it does",
+                                    d->h, d->w);
+      nt_figure_text (0.5, 0.02, 0.5, 0.9, NT_COLOR_GRAY, note);
+      g_free (note);
+    }
+}
+
 gboolean
 nt_fig_null_examples (NtRegistry *registry, NtDataset *ds,
                       const char *ds_name, guint64 seed, const char *path,
@@ -81,72 +154,12 @@ nt_fig_null_examples (NtRegistry *registry, NtDataset *ds,
     }
   g_rand_free (rng);
 
-  NtFigure *fig = NULL;
   if (ok)
-    fig = nt_figure_open (path, 1100, 700, error);
-  if (fig != NULL)
     {
-      double W = nt_figure_width (fig), H = nt_figure_height (fig);
-      /* the dataset's name without its options */
-      char *name = g_strndup (ds_name ? ds_name : "dataset",
-                              strcspn (ds_name ? ds_name : "dataset", ":"));
-      char *title = g_strdup_printf ("Null-class image examples (%s)", name);
-      g_free (name);
-      nt_figure_text (0.5, 0.955, 0.5, 1.35, NT_COLOR_FOREGROUND, title);
-      g_free (title);
-      /* three rows of square images: a label column on the left, the
-       * images in N_COLUMNS cells, each image 76% of its cell */
-      double left = 0.2, right = 0.985, top = 0.91, bottom = 0.05;
-      double cell_w = (right - left) / N_COLUMNS;
-      double cell_h = (top - bottom) / 3;
-      double side_px = 0.76 * MIN (cell_w * W, cell_h * H);
-      double iw = side_px / W, ih = side_px / H;
-      static const char *row_names[3] = { "uniform (u)", "mix (m)",
-                                          "tile shuffle (s)" };
-      for (int row = 0; row < 3; row++)
-        {
-          double cy = top - (row + 0.5) * cell_h - 0.012;
-          nt_figure_text (left - 0.025, cy - 0.01, 1.0, 1.05,
-                          NT_COLOR_FOREGROUND, row_names[row]);
-          guint n = row < 2 ? N_COLUMNS : n_shuffled;
-          for (guint col = 0; col < n; col++)
-            {
-              const float *img = row == 0 ? uniform + col * sample
-                                 : row == 1 ? mixed + col * sample
-                                            : shuffled + col * sample;
-              char label[48];
-              if (row == 0)
-                g_snprintf (label, sizeof label, "uniform %u", col + 1);
-              else if (row == 1)
-                g_snprintf (label, sizeof label, "mix %u", col + 1);
-              else if (shown_tiles[col] == 1)
-                g_snprintf (label, sizeof label, "tiles 1x1 (pixels)");
-              else
-                g_snprintf (label, sizeof label, "tiles %dx%d%s",
-                            shown_tiles[col], shown_tiles[col],
-                            shown_tiles[col] == h && h == w ? " (identity)"
-                                                            : "");
-              double cx = left + (col + 0.5) * cell_w;
-              nt_figure_gray_image (img, h, w, cx - iw / 2, cx + iw / 2,
-                                    cy - ih / 2, cy + ih / 2, 0.0, 1.0,
-                                    label);
-            }
-        }
-      if (skipped->len > 0)
-        {
-          char *note = g_strdup_printf ("Tile size%s %s skipped: %s not "
-                                        "divide the %dx%d image.",
-                                        n_skipped > 1 ? "s" : "",
-                                        skipped->str,
-                                        n_skipped > 1 ? "they do" : "it does",
-                                        h, w);
-          nt_figure_text (0.5, 0.02, 0.5, 0.9, NT_COLOR_GRAY, note);
-          g_free (note);
-        }
-      ok = nt_figure_close (fig, error);
+      ExamplesFigure d = { ds_name, h, w, sample, uniform, mixed, shuffled,
+                           shown_tiles, n_shuffled, n_skipped, skipped };
+      ok = nt_figure_render (path, 1100, 700, draw_examples, &d, error);
     }
-  else
-    ok = FALSE;
   g_string_free (skipped, TRUE);
   g_free (uniform);
   g_free (mixed);

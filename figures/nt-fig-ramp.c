@@ -8,6 +8,7 @@
 #include "nt-figure.h"
 #include "nt-network.h"
 
+#include <math.h>
 #include <plplot.h>
 #include <stdlib.h>
 
@@ -123,15 +124,16 @@ pixel_line (const double v[3], NtColor color, double width, int style)
   plschr (0, 1.0);
 }
 
-gboolean
-nt_fig_ramp_samples (const char *path, const float *samples,
-                     const int *labels, gsize n, GError **error)
+typedef struct {
+  const float *samples;
+  const int *labels;
+  gsize n;
+} SamplesFigure;
+
+static void
+draw_samples (NtFigure *fig, gpointer data)
 {
-  g_return_val_if_fail (path != NULL && (n == 0 || (samples && labels)),
-                        FALSE);
-  NtFigure *fig = nt_figure_open (path, 1200, 580, error);
-  if (fig == NULL)
-    return FALSE;
+  const SamplesFigure *d = data;
   nt_figure_text (0.5, 0.945, 0.5, 1.3, NT_COLOR_FOREGROUND,
                   "The ramp toy: prototypes and samples");
   /* left: the four placements of the two prototypes */
@@ -144,16 +146,19 @@ nt_fig_ramp_samples (const char *path, const float *samples,
       pixel_line (v, label_color (label), 2.5, p % 2 ? 2 : 1);
     }
   /* right: the samples */
-  char *title = g_strdup_printf ("%" G_GSIZE_FORMAT " training samples "
-                                 "(noise +-%.2f, clipped)", n,
-                                 NT_RAMP_NOISE);
+  char title[128];
+  g_snprintf (title, sizeof title, "%" G_GSIZE_FORMAT " training samples "
+              "(noise +-%.2f, clipped)", d->n, NT_RAMP_NOISE);
   pixel_axes (0.58, 0.97, 0.24, 0.82, title);
-  g_free (title);
-  for (gsize i = 0; i < n; i++)
+  for (gsize i = 0; i < d->n; i++)
     {
-      double v[3] = { samples[3 * i], samples[3 * i + 1],
-                      samples[3 * i + 2] };
-      pixel_line (v, label_color (labels[i]), 1.5, 1);
+      double v[3] = { d->samples[3 * i], d->samples[3 * i + 1],
+                      d->samples[3 * i + 2] };
+      gboolean finite = TRUE;
+      for (int a = 0; a < 3; a++)
+        finite = finite && isfinite (v[a]);
+      if (finite)
+        pixel_line (v, label_color (d->labels[i]), 1.5, 1);
     }
   /* one legend for both panels, under them */
   static const char *names[2] = { "down = (0.666, 0.333), label 0",
@@ -162,7 +167,16 @@ nt_fig_ramp_samples (const char *path, const float *samples,
   plvpor (0.05, 0.95, 0.01, 0.1);
   nt_figure_legend (2, names, colors, NT_LEGEND_LINE,
                     PL_POSITION_BOTTOM | PL_POSITION_INSIDE, 0, 0.05, 2);
-  return nt_figure_close (fig, error);
+}
+
+gboolean
+nt_fig_ramp_samples (const char *path, const float *samples,
+                     const int *labels, gsize n, GError **error)
+{
+  g_return_val_if_fail (path != NULL && (n == 0 || (samples && labels)),
+                        FALSE);
+  SamplesFigure d = { samples, labels, n };
+  return nt_figure_render (path, 1200, 580, draw_samples, &d, error);
 }
 
 /* A box with its centre's depth, for painter's order. */
@@ -177,6 +191,47 @@ compare_depth (const void *a, const void *b)
 {
   double da = ((const Box *) a)->depth, db = ((const Box *) b)->depth;
   return (da > db) - (da < db);
+}
+
+typedef struct {
+  const NtView3d *view;
+  const Box *boxes;      /* 4, back to front */
+} OptimalFigure;
+
+static void
+draw_optimal (NtFigure *fig, gpointer data)
+{
+  const OptimalFigure *d = data;
+  nt_figure_text (0.5, 0.95, 0.5, 1.3, NT_COLOR_FOREGROUND,
+                  "Optimal decision regions of the ramp toy");
+  nt_figure_text (0.5, 0.905, 0.5, 0.9, NT_COLOR_GRAY,
+                  "noise boxes (+-0.05, clipped to the cube) around the four "
+                  "prototype placements");
+  nt_figure_text (0.5, 0.87, 0.5, 0.9, NT_COLOR_GRAY,
+                  "everything else is null");
+  nt_view3d_begin (d->view, 0.03, 0.97, 0.1, 0.85, "x1", "x2", "x3");
+  for (int p = 0; p < 4; p++)
+    nt_view3d_box (d->view, d->boxes[p].lo, d->boxes[p].hi,
+                   NT_BOX_ALL_FACES,
+                   nt_figure_rgb (label_color (d->boxes[p].label)), FALSE);
+  /* name each box by its placement, beside its top */
+  for (int p = 0; p < 4; p++)
+    {
+      double v[3];
+      int label = placement (p, v);
+      double top[3] = { v[0], v[1], MIN (v[2] + NT_RAMP_NOISE, 1.0) };
+      char text[64];
+      g_snprintf (text, sizeof text, "%s, pixels %s",
+                  label == NT_RAMP_DOWN ? "down" : "up",
+                  p % 2 ? "2-3" : "1-2");
+      nt_view3d_label (d->view, top, 0.06, 0.02, 0.0, text);
+    }
+  nt_view3d_end (d->view);
+  static const char *names[2] = { "down", "up" };
+  static const NtColor colors[2] = { NT_COLOR_DOWN, NT_COLOR_UP };
+  plvpor (0.2, 0.8, 0.01, 0.08);
+  nt_figure_legend (2, names, colors, NT_LEGEND_BOX,
+                    PL_POSITION_BOTTOM | PL_POSITION_INSIDE, 0, 0.05, 2);
 }
 
 gboolean
@@ -199,39 +254,8 @@ nt_fig_ramp_optimal (const char *path, GError **error)
     }
   /* the boxes are disjoint and far apart: centre depth orders them */
   qsort (boxes, 4, sizeof (Box), compare_depth);
-  NtFigure *fig = nt_figure_open (path, 800, 720, error);
-  if (fig == NULL)
-    return FALSE;
-  nt_figure_text (0.5, 0.95, 0.5, 1.3, NT_COLOR_FOREGROUND,
-                  "Optimal decision regions of the ramp toy");
-  nt_figure_text (0.5, 0.905, 0.5, 0.9, NT_COLOR_GRAY,
-                  "noise boxes (+-0.05, clipped to the cube) around the four "
-                  "prototype placements");
-  nt_figure_text (0.5, 0.87, 0.5, 0.9, NT_COLOR_GRAY,
-                  "everything else is null");
-  nt_view3d_begin (&view, 0.03, 0.97, 0.1, 0.85, "x1", "x2", "x3");
-  for (int p = 0; p < 4; p++)
-    nt_view3d_box (&view, boxes[p].lo, boxes[p].hi, NT_BOX_ALL_FACES,
-                   nt_figure_rgb (label_color (boxes[p].label)), FALSE);
-  /* name each box by its placement, beside its top */
-  for (int p = 0; p < 4; p++)
-    {
-      double v[3];
-      int label = placement (p, v);
-      double top[3] = { v[0], v[1], MIN (v[2] + NT_RAMP_NOISE, 1.0) };
-      char text[64];
-      g_snprintf (text, sizeof text, "%s, pixels %s",
-                  label == NT_RAMP_DOWN ? "down" : "up",
-                  p % 2 ? "2-3" : "1-2");
-      nt_view3d_label (&view, top, 0.06, 0.02, 0.0, text);
-    }
-  nt_view3d_end (&view);
-  static const char *names[2] = { "down", "up" };
-  static const NtColor colors[2] = { NT_COLOR_DOWN, NT_COLOR_UP };
-  plvpor (0.2, 0.8, 0.01, 0.08);
-  nt_figure_legend (2, names, colors, NT_LEGEND_BOX,
-                    PL_POSITION_BOTTOM | PL_POSITION_INSIDE, 0, 0.05, 2);
-  return nt_figure_close (fig, error);
+  OptimalFigure d = { &view, boxes };
+  return nt_figure_render (path, 800, 720, draw_optimal, &d, error);
 }
 
 /* Draws the grid voxels whose label is in `mask` (bit per label) as solid
@@ -283,6 +307,57 @@ draw_voxels (const NtView3d *view, const guint8 *classes, int grid,
 #undef FILLED
 }
 
+typedef struct {
+  const char *model_name;
+  const guint8 *classes;
+  int grid;
+  gsize total;
+  const gsize *counts;   /* per label */
+} RegionsFigure;
+
+static void
+draw_regions (NtFigure *fig, gpointer data)
+{
+  const RegionsFigure *d = data;
+  NtView3d view;
+  nt_view3d_init (&view, VIEW_ALT, VIEW_AZ);
+  char title[512];
+  g_snprintf (title, sizeof title, "Decision regions predicted by the %s "
+              "model (grid of %d x %d x %d points)",
+              d->model_name ? d->model_name : "", d->grid, d->grid, d->grid);
+  nt_figure_text (0.5, 0.945, 0.5, 1.3, NT_COLOR_FOREGROUND, title);
+  static const char *panel_titles[3] = { "all classes (null left empty)",
+                                         "down only", "up only" };
+  static const guint masks[3] = { 1u << NT_RAMP_DOWN | 1u << NT_RAMP_UP,
+                                  1u << NT_RAMP_DOWN, 1u << NT_RAMP_UP };
+  for (int panel = 0; panel < 3; panel++)
+    {
+      double x0 = 0.025 + panel / 3.0, x1 = x0 + 1 / 3.0 - 0.03;
+      nt_figure_text ((x0 + x1) / 2, 0.86, 0.5, 1.05, NT_COLOR_FOREGROUND,
+                      panel_titles[panel]);
+      char share[160];
+      if (panel == 0)
+        g_snprintf (share, sizeof share,
+                    "down %.1f %%, up %.1f %%, null %.1f %%",
+                    100.0 * d->counts[0] / d->total,
+                    100.0 * d->counts[1] / d->total,
+                    100.0 * d->counts[2] / d->total);
+      else
+        g_snprintf (share, sizeof share, "%s: %.1f %% of the grid",
+                    panel == 1 ? "down" : "up",
+                    100.0 * d->counts[panel - 1] / d->total);
+      nt_figure_text ((x0 + x1) / 2, 0.815, 0.5, 0.85, NT_COLOR_GRAY, share);
+      nt_view3d_begin (&view, x0, x1, 0.1, 0.8, "x1", "x2", "x3");
+      draw_voxels (&view, d->classes, d->grid, masks[panel]);
+      nt_view3d_end (&view);
+    }
+  static const char *names[2] = { "down", "up" };
+  static const NtColor colors[2] = { NT_COLOR_DOWN, NT_COLOR_UP };
+  plvpor (0.35, 0.65, 0.01, 0.08);
+  nt_figure_legend (2, names, colors, NT_LEGEND_BOX,
+                    PL_POSITION_BOTTOM | PL_POSITION_INSIDE, 0, 0.05, 2);
+}
+
 gboolean
 nt_fig_ramp_regions (const char *path, const char *model_name,
                      const guint8 *classes, int grid, GError **error)
@@ -309,45 +384,6 @@ nt_fig_ramp_regions (const char *path, const char *model_name,
         }
       counts[classes[p]]++;
     }
-  NtFigure *fig = nt_figure_open (path, 1500, 640, error);
-  if (fig == NULL)
-    return FALSE;
-  NtView3d view;
-  nt_view3d_init (&view, VIEW_ALT, VIEW_AZ);
-  char *title = g_strdup_printf ("Decision regions predicted by the %s "
-                                 "model (grid of %d x %d x %d points)",
-                                 model_name ? model_name : "", grid, grid,
-                                 grid);
-  nt_figure_text (0.5, 0.945, 0.5, 1.3, NT_COLOR_FOREGROUND, title);
-  g_free (title);
-  static const char *panel_titles[3] = { "all classes (null left empty)",
-                                         "down only", "up only" };
-  static const guint masks[3] = { 1u << NT_RAMP_DOWN | 1u << NT_RAMP_UP,
-                                  1u << NT_RAMP_DOWN, 1u << NT_RAMP_UP };
-  for (int panel = 0; panel < 3; panel++)
-    {
-      double x0 = 0.025 + panel / 3.0, x1 = x0 + 1 / 3.0 - 0.03;
-      nt_figure_text ((x0 + x1) / 2, 0.86, 0.5, 1.05, NT_COLOR_FOREGROUND,
-                      panel_titles[panel]);
-      char share[160];
-      if (panel == 0)
-        g_snprintf (share, sizeof share,
-                    "down %.1f %%, up %.1f %%, null %.1f %%",
-                    100.0 * counts[0] / total, 100.0 * counts[1] / total,
-                    100.0 * counts[2] / total);
-      else
-        g_snprintf (share, sizeof share, "%s: %.1f %% of the grid",
-                    panel == 1 ? "down" : "up",
-                    100.0 * counts[panel - 1] / total);
-      nt_figure_text ((x0 + x1) / 2, 0.815, 0.5, 0.85, NT_COLOR_GRAY, share);
-      nt_view3d_begin (&view, x0, x1, 0.1, 0.8, "x1", "x2", "x3");
-      draw_voxels (&view, classes, grid, masks[panel]);
-      nt_view3d_end (&view);
-    }
-  static const char *names[2] = { "down", "up" };
-  static const NtColor colors[2] = { NT_COLOR_DOWN, NT_COLOR_UP };
-  plvpor (0.35, 0.65, 0.01, 0.08);
-  nt_figure_legend (2, names, colors, NT_LEGEND_BOX,
-                    PL_POSITION_BOTTOM | PL_POSITION_INSIDE, 0, 0.05, 2);
-  return nt_figure_close (fig, error);
+  RegionsFigure d = { model_name, classes, grid, total, counts };
+  return nt_figure_render (path, 1500, 640, draw_regions, &d, error);
 }

@@ -38,14 +38,15 @@ row_free (gpointer p)
   g_free (r);
 }
 
-/* "97.3 ± 1.2" (NaN as "n/a"). */
-static char *
-format_score (const Row *row, int s)
+/* "97.3 ± 1.2" (not a number: "n/a") into out. */
+static void
+format_score (const Row *row, int s, char *out, gsize size)
 {
-  if (isnan (row->mean[s]))
-    return g_strdup ("n/a");
-  return g_strdup_printf ("%.1f ± %.1f", row->mean[s],
-                          isnan (row->sd[s]) ? 0.0 : row->sd[s]);
+  if (!isfinite (row->mean[s]))
+    g_snprintf (out, size, "n/a");
+  else
+    g_snprintf (out, size, "%.1f ± %.1f", row->mean[s],
+                isfinite (row->sd[s]) ? row->sd[s] : 0.0);
 }
 
 static gboolean
@@ -70,9 +71,9 @@ write_table (const char *table_path, const char *protocol, GPtrArray *rows,
       g_string_append_printf (md, "| %s |", row->model);
       for (int s = 0; s < N_SCORES; s++)
         {
-          char *text = format_score (row, s);
+          char text[64];
+          format_score (row, s, text, sizeof text);
           g_string_append_printf (md, " %s |", text);
-          g_free (text);
         }
       g_string_append_c (md, '\n');
     }
@@ -81,6 +82,119 @@ write_table (const char *table_path, const char *protocol, GPtrArray *rows,
     g_prefix_error (error, "cannot write the table %s: ", table_path);
   g_string_free (md, TRUE);
   return ok;
+}
+
+typedef struct {
+  GPtrArray *rows;       /* Row, the baseline first */
+  const char *protocol;
+  int n_sets;
+} ScoresFigure;
+
+static void
+draw_scores (NtFigure *fig, gpointer data)
+{
+  const ScoresFigure *d = data;
+  GPtrArray *rows = d->rows;
+  guint n = rows->len;
+  _nt_study_begin (fig);
+  char subtitle[256];
+  if (d->n_sets > 0)
+    g_snprintf (subtitle, sizeof subtitle, "%s; mean ± std over %d set%s",
+                _nt_study_protocol_title (d->protocol), d->n_sets,
+                d->n_sets == 1 ? "" : "s");
+  else
+    g_snprintf (subtitle, sizeof subtitle, "%s; mean ± std over the sets",
+                _nt_study_protocol_title (d->protocol));
+  _nt_study_title ("Scores at the attack threshold", subtitle);
+
+  double left = _nt_study_px_x (150), right = 1 - _nt_study_px_x (25);
+  double rect[4] = { left, right, _nt_study_px_y (290),
+                     1 - _nt_study_px_y (118) };
+  /* the axis reaches over 100 % to keep the error bars visible */
+  _nt_study_axes (rect, 0, n, 0, 110, -1, 20, FALSE, TRUE, NULL,
+                  "images at threshold (%)", NULL);
+  double bw = 0.26;
+  for (guint i = 0; i < n; i++)
+    {
+      Row *row = rows->pdata[i];
+      for (int s = 0; s < N_SCORES; s++)
+        {
+          if (!isfinite (row->mean[s]))
+            continue;
+          double xc = i + 0.5 + (s - 1) * (bw + 0.015);
+          double top = CLAMP (row->mean[s], 0, 105);
+          PLFLT bx[4] = { xc - bw / 2, xc + bw / 2, xc + bw / 2, xc - bw / 2 };
+          PLFLT by[4] = { 0, 0, top, top };
+          plcol0 (score_colors[s]);
+          if (top > 0)
+            plfill (4, bx, by);
+          else
+            {
+              /* a zero bar as a flat mark on the axis */
+              PLFLT lx[2] = { bx[0], bx[1] }, ly[2] = { 0.25, 0.25 };
+              plwidth (3);
+              plline (2, lx, ly);
+              plwidth (1);
+            }
+          if (isfinite (row->sd[s]) && row->sd[s] > 0)
+            {
+              PLFLT x = xc, lo = MAX (row->mean[s] - row->sd[s], 0);
+              PLFLT hi = MIN (row->mean[s] + row->sd[s], 105);
+              plcol0 (NT_COLOR_FOREGROUND);
+              plwidth (1.5);
+              plerry (1, &x, &lo, &hi);
+              plwidth (1);
+            }
+        }
+    }
+  plcol0 (NT_COLOR_FOREGROUND);
+  for (guint i = 0; i < n; i++)
+    plmtex ("b", 1.4, (i + 0.5) / n, 0.5, ((Row *) rows->pdata[i])->model);
+  plmtex ("b", 2.9, 0.5, 0.5, "model type");
+  NtStudyKey keys[N_SCORES];
+  for (int s = 0; s < N_SCORES; s++)
+    keys[s] = (NtStudyKey) { score_names[s], NT_STUDY_KEY_BOX,
+                             score_colors[s], 0, 1, 1 };
+  plvpor (rect[0], rect[1], rect[2], rect[3]);
+  _nt_study_legend (keys, N_SCORES,
+                    PL_POSITION_TOP | PL_POSITION_OUTSIDE, 0, 0.01, 3);
+
+  /* the table: one column per model, aligned with the bar groups */
+  double t_top = _nt_study_px_y (197), row_h = _nt_study_px_y (34);
+  plvpor (rect[0], rect[1], 0, 1);
+  plwind (0, n, 0, 1);
+  plschr (0, 0.95);
+  for (guint i = 0; i < n; i++)
+    {
+      Row *row = rows->pdata[i];
+      plcol0 (NT_COLOR_FOREGROUND);
+      plptex (i + 0.5, t_top, 1, 0, 0.5, row->model);
+      for (int s = 0; s < N_SCORES; s++)
+        {
+          char text[64];
+          format_score (row, s, text, sizeof text);
+          plcol0 (score_colors[s]);
+          plptex (i + 0.5, t_top - (s + 1) * row_h, 1, 0, 0.5, text);
+        }
+    }
+  /* rules under the header and under the last row */
+  plcol0 (NT_COLOR_GRAY);
+  PLFLT rx[2] = { 0, n }, ry[2] = { t_top - 0.4 * row_h, t_top - 0.4 * row_h };
+  plline (2, rx, ry);
+  ry[0] = ry[1] = t_top - 3.5 * row_h;
+  plline (2, rx, ry);
+  plschr (0, 1.0);
+  /* row labels left of the table */
+  for (int s = 0; s < N_SCORES; s++)
+    {
+      char label[64];
+      g_snprintf (label, sizeof label, "%s (%%)", score_names[s]);
+      nt_figure_text (left - _nt_study_px_x (12), t_top - (s + 1) * row_h,
+                      1, 0.95, score_colors[s], label);
+    }
+  nt_figure_text (left - _nt_study_px_x (12), t_top, 1, 0.95,
+                  NT_COLOR_FOREGROUND, "model");
+  _nt_study_footnote (NT_STUDY_NULL_TYPES_NOTE);
 }
 
 gboolean
@@ -144,113 +258,9 @@ nt_fig_scores (const char *run_dir, const char *protocol, const char *path,
       return FALSE;
     }
 
-  guint n = rows->len;
-  int width = MAX (1000, 190 + 140 * (int) n);
-  NtFigure *fig = nt_figure_open (path, width, 740, error);
-  if (fig == NULL)
-    {
-      g_ptr_array_unref (rows);
-      return FALSE;
-    }
-  _nt_study_begin (fig);
-  char *subtitle = n_sets > 0
-      ? g_strdup_printf ("%s; mean ± std over %d set%s",
-                         _nt_study_protocol_title (protocol), n_sets,
-                         n_sets == 1 ? "" : "s")
-      : g_strdup_printf ("%s; mean ± std over the sets",
-                         _nt_study_protocol_title (protocol));
-  _nt_study_title ("Scores at the attack threshold", subtitle);
-  g_free (subtitle);
-
-  double left = _nt_study_px_x (150), right = 1 - _nt_study_px_x (25);
-  double rect[4] = { left, right, _nt_study_px_y (290),
-                     1 - _nt_study_px_y (118) };
-  /* the axis reaches over 100 % to keep the error bars visible */
-  _nt_study_axes (rect, 0, n, 0, 110, -1, 20, FALSE, TRUE, NULL,
-                  "images at threshold (%)", NULL);
-  double bw = 0.26;
-  for (guint i = 0; i < n; i++)
-    {
-      Row *row = rows->pdata[i];
-      for (int s = 0; s < N_SCORES; s++)
-        {
-          if (isnan (row->mean[s]))
-            continue;
-          double xc = i + 0.5 + (s - 1) * (bw + 0.015);
-          double top = CLAMP (row->mean[s], 0, 105);
-          PLFLT bx[4] = { xc - bw / 2, xc + bw / 2, xc + bw / 2, xc - bw / 2 };
-          PLFLT by[4] = { 0, 0, top, top };
-          plcol0 (score_colors[s]);
-          if (top > 0)
-            plfill (4, bx, by);
-          else
-            {
-              /* a zero bar as a flat mark on the axis */
-              PLFLT lx[2] = { bx[0], bx[1] }, ly[2] = { 0.25, 0.25 };
-              plwidth (3);
-              plline (2, lx, ly);
-              plwidth (1);
-            }
-          if (!isnan (row->sd[s]) && row->sd[s] > 0)
-            {
-              PLFLT x = xc, lo = MAX (row->mean[s] - row->sd[s], 0);
-              PLFLT hi = MIN (row->mean[s] + row->sd[s], 105);
-              plcol0 (NT_COLOR_FOREGROUND);
-              plwidth (1.5);
-              plerry (1, &x, &lo, &hi);
-              plwidth (1);
-            }
-        }
-    }
-  plcol0 (NT_COLOR_FOREGROUND);
-  for (guint i = 0; i < n; i++)
-    plmtex ("b", 1.4, (i + 0.5) / n, 0.5, ((Row *) rows->pdata[i])->model);
-  plmtex ("b", 2.9, 0.5, 0.5, "model type");
-  NtStudyKey keys[N_SCORES];
-  for (int s = 0; s < N_SCORES; s++)
-    keys[s] = (NtStudyKey) { score_names[s], NT_STUDY_KEY_BOX,
-                             score_colors[s], 0, 1, 1 };
-  plvpor (rect[0], rect[1], rect[2], rect[3]);
-  _nt_study_legend (keys, N_SCORES,
-                    PL_POSITION_TOP | PL_POSITION_OUTSIDE, 0, 0.01, 3);
-
-  /* the table: one column per model, aligned with the bar groups */
-  double t_top = _nt_study_px_y (197), row_h = _nt_study_px_y (34);
-  plvpor (rect[0], rect[1], 0, 1);
-  plwind (0, n, 0, 1);
-  plschr (0, 0.95);
-  for (guint i = 0; i < n; i++)
-    {
-      Row *row = rows->pdata[i];
-      plcol0 (NT_COLOR_FOREGROUND);
-      plptex (i + 0.5, t_top, 1, 0, 0.5, row->model);
-      for (int s = 0; s < N_SCORES; s++)
-        {
-          char *text = format_score (row, s);
-          plcol0 (score_colors[s]);
-          plptex (i + 0.5, t_top - (s + 1) * row_h, 1, 0, 0.5, text);
-          g_free (text);
-        }
-    }
-  /* rules under the header and under the last row */
-  plcol0 (NT_COLOR_GRAY);
-  PLFLT rx[2] = { 0, n }, ry[2] = { t_top - 0.4 * row_h, t_top - 0.4 * row_h };
-  plline (2, rx, ry);
-  ry[0] = ry[1] = t_top - 3.5 * row_h;
-  plline (2, rx, ry);
-  plschr (0, 1.0);
-  /* row labels left of the table */
-  for (int s = 0; s < N_SCORES; s++)
-    {
-      char *label = g_strdup_printf ("%s (%%)", score_names[s]);
-      nt_figure_text (left - _nt_study_px_x (12), t_top - (s + 1) * row_h,
-                      1, 0.95,
-                      score_colors[s], label);
-      g_free (label);
-    }
-  nt_figure_text (left - _nt_study_px_x (12), t_top, 1, 0.95,
-                  NT_COLOR_FOREGROUND, "model");
-  _nt_study_footnote (NT_STUDY_NULL_TYPES_NOTE);
+  ScoresFigure d = { rows, protocol, n_sets };
+  int width = MAX (1000, 190 + 140 * (int) rows->len);
+  gboolean ok = nt_figure_render (path, width, 740, draw_scores, &d, error);
   g_ptr_array_unref (rows);
-  return nt_figure_close (fig, error);
+  return ok;
 }

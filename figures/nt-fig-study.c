@@ -317,32 +317,62 @@ _nt_study_begin (NtFigure *fig)
                           nt_figure_rgb (NT_COLOR_UNCLASSIFIED), 0.55), 0.45);
   NtRgb neutral = { 0.55, 0.55, 0.55 };
   _nt_study_set_slot (NT_SLOT_BAND_NEUTRAL, neutral, 0.35);
-  NtRgb bar = { 0.36, 0.52, 0.70 }, bar_base = { 0.62, 0.62, 0.62 };
-  _nt_study_set_slot (NT_SLOT_BAR, bar, 1);
-  _nt_study_set_slot (NT_SLOT_BAR_BASELINE, bar_base, 1);
   NtRgb grid = { 0.90, 0.90, 0.90 };
   _nt_study_set_slot (NT_SLOT_GRID, grid, 1);
+}
+
+/* The model types' palette: no green, red or blue (the score colours). */
+static const guint8 model_palette[8][3] = {
+  { 102, 102, 102 },   /* baseline: gray, the reference */
+  { 230, 159, 0 },     /* u: orange */
+  { 142, 68, 173 },    /* s: purple */
+  { 140, 86, 75 },     /* m: brown */
+  { 227, 119, 194 },   /* us: pink */
+  { 160, 155, 10 },    /* um: olive */
+  { 38, 38, 38 },      /* sm: near-black */
+  { 156, 42, 122 } };  /* usm: plum */
+static const char *const model_names[8] = { "baseline", "u", "s", "m",
+                                            "us", "um", "sm", "usm" };
+
+static NtRgb
+palette_rgb (guint i)
+{
+  const guint8 *c = model_palette[i % G_N_ELEMENTS (model_palette)];
+  return (NtRgb) { c[0] / 255.0, c[1] / 255.0, c[2] / 255.0 };
+}
+
+NtRgb
+_nt_study_model_rgb (const char *model)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (model_names); i++)
+    if (g_strcmp0 (model, model_names[i]) == 0)
+      return palette_rgb (i);
+  /* other names: a stable choice among the null types' colours */
+  return palette_rgb (1 + g_str_hash (model ? model : "") % 7);
+}
+
+PLINT
+_nt_study_model_color (guint index, const char *model)
+{
+  PLINT slot = NT_SLOT_SERIES + (PLINT) (index % NT_SLOT_N_SERIES);
+  _nt_study_set_slot (slot, _nt_study_model_rgb (model), 1);
+  return slot;
 }
 
 PLINT
 _nt_study_series_color (guint i, guint n)
 {
-  /* a qualitative palette (readable on white, distinct in print) */
-  static const guint8 qual[10][3] = {
-    { 31, 119, 180 }, { 255, 127, 14 }, { 44, 160, 44 }, { 148, 103, 189 },
-    { 140, 86, 75 }, { 227, 119, 194 }, { 23, 190, 207 }, { 188, 189, 34 },
-    { 127, 127, 127 }, { 214, 39, 40 } };
   NtRgb rgb;
-  if (n <= 10)
-    rgb = (NtRgb) { qual[i % 10][0] / 255.0, qual[i % 10][1] / 255.0,
-                    qual[i % 10][2] / 255.0 };
+  if (n <= 8)
+    /* the palette without the baseline's gray first */
+    rgb = palette_rgb ((i + 1) % 8);
   else
     {
-      /* dark blue -> teal -> yellow-green, roughly perceptually even */
+      /* dark purple -> magenta -> orange, roughly perceptually even */
       double t = n > 1 ? (double) i / (n - 1) : 0;
-      static const double stops[3][3] = { { 0.19, 0.10, 0.45 },
-                                          { 0.13, 0.57, 0.55 },
-                                          { 0.75, 0.85, 0.15 } };
+      static const double stops[3][3] = { { 0.23, 0.06, 0.44 },
+                                          { 0.65, 0.20, 0.55 },
+                                          { 0.96, 0.60, 0.10 } };
       int k = t < 0.5 ? 0 : 1;
       double u = t < 0.5 ? t * 2 : (t - 0.5) * 2;
       rgb = (NtRgb) { stops[k][0] + u * (stops[k + 1][0] - stops[k][0]),
@@ -376,21 +406,65 @@ _nt_study_panel_rect (guint index, guint rows, guint cols, double left,
   rect[2] = rect[3] - h;
 }
 
+double
+_nt_study_nice_tick (double range, int max_ticks)
+{
+  if (!isfinite (range) || range <= 0)
+    return 1;
+  max_ticks = MAX (max_ticks, 1);
+  static const double steps[] = { 1, 2, 5 };
+  double p = pow (10, floor (log10 (range / max_ticks)));
+  for (int decade = 0; decade < 2; decade++, p *= 10)
+    for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+      if (range / (steps[i] * p) <= max_ticks + 1e-9)
+        return steps[i] * p;
+  return 10 * p;
+}
+
+/* A usable axis range: finite, not empty. */
+static void
+sane_range (double *lo, double *hi)
+{
+  if (!isfinite (*lo) || !isfinite (*hi) || !(*hi > *lo)
+      || !isfinite (*hi - *lo)
+      || *hi - *lo < 1e-9 * MAX (fabs (*lo), fabs (*hi)))
+    {
+      *lo = 0;
+      *hi = 1;
+    }
+}
+
+/* A tick spacing PLplot accepts for [lo, hi]: 0 (PLplot's choice) stays,
+ * a spacing giving more than 50 ticks is replaced. */
+static double
+sane_tick (double tick, double lo, double hi)
+{
+  if (tick == 0)
+    return 0;
+  if (!isfinite (tick) || tick < 0 || (hi - lo) / tick > 50)
+    return _nt_study_nice_tick (hi - lo, 8);
+  return tick;
+}
+
 void
 _nt_study_axes (const double rect[4], double xmin, double xmax, double ymin,
                 double ymax, double xtick, double ytick, gboolean numbers_x,
                 gboolean numbers_y, const char *xlabel, const char *ylabel,
                 const char *title)
 {
+  gboolean x_ticks = xtick >= 0;
+  sane_range (&xmin, &xmax);
+  sane_range (&ymin, &ymax);
+  xtick = x_ticks ? sane_tick (xtick, xmin, xmax) : 0;
+  ytick = sane_tick (ytick, ymin, ymax);
   plvpor (rect[0], rect[1], rect[2], rect[3]);
   plwind (xmin, xmax, ymin, ymax);
   plcol0 (NT_SLOT_GRID);
   plwidth (1);
-  gboolean x_ticks = xtick >= 0;
-  plbox (x_ticks ? "g" : "", MAX (xtick, 0), 0, "g", ytick, 0);
+  plbox (x_ticks ? "g" : "", xtick, 0, "g", ytick, 0);
   plcol0 (NT_COLOR_FOREGROUND);
   plschr (0, 0.9);
-  plbox (!x_ticks ? "bc" : numbers_x ? "bcnst" : "bcst", MAX (xtick, 0), 0,
+  plbox (!x_ticks ? "bc" : numbers_x ? "bcnst" : "bcst", xtick, 0,
          numbers_y ? "bcnstv" : "bcstv", ytick, 0);
   plschr (0, 1.0);
   if (xlabel)
@@ -425,10 +499,12 @@ _nt_study_band (guint n, const double *x, const double *lo, const double *hi,
   guint i = 0;
   while (i < n)
     {
-      while (i < n && (isnan (lo[i]) || isnan (hi[i])))
+      while (i < n && !(isfinite (x[i]) && isfinite (lo[i])
+                        && isfinite (hi[i])))
         i++;
       guint start = i;
-      while (i < n && !isnan (lo[i]) && !isnan (hi[i]))
+      while (i < n && isfinite (x[i]) && isfinite (lo[i])
+             && isfinite (hi[i]))
         i++;
       guint len = i - start;
       if (len < 2)
@@ -461,19 +537,63 @@ _nt_study_line (guint n, const double *x, const double *y, PLINT color,
   guint i = 0;
   while (i < n)
     {
-      while (i < n && isnan (y[i]))
+      while (i < n && !(isfinite (x[i]) && isfinite (y[i])))
         i++;
       guint start = i;
-      while (i < n && !isnan (y[i]))
+      while (i < n && isfinite (x[i]) && isfinite (y[i]))
         i++;
       if (i - start >= 2)
         plline ((PLINT) (i - start), x + start, y + start);
       else if (i - start == 1)
-        plstring (1, x + start, y + start, "•");
+        _nt_study_circle (x[start], y[start], 2.5, color, TRUE);
     }
   pllsty (1);
   plwidth (1);
   plcol0 (NT_COLOR_FOREGROUND);
+}
+
+/* The size in world units of one pixel of the current viewport. */
+static void
+world_per_pixel (double *wx, double *wy)
+{
+  PLFLT vx0, vx1, vy0, vy1, x0, x1, y0, y1;
+  plgvpd (&vx0, &vx1, &vy0, &vy1);
+  plgvpw (&x0, &x1, &y0, &y1);
+  *wx = (x1 - x0) / MAX ((vx1 - vx0) * page_w, 1e-9);
+  *wy = (y1 - y0) / MAX ((vy1 - vy0) * page_h, 1e-9);
+}
+
+void
+_nt_study_circle (double x, double y, double radius_px, PLINT color,
+                  gboolean filled)
+{
+  if (!isfinite (x) || !isfinite (y))
+    return;
+  double wx, wy;
+  world_per_pixel (&wx, &wy);
+  enum { N = 24 };
+  PLFLT px[N + 1], py[N + 1];
+  for (int i = 0; i <= N; i++)
+    {
+      double a = 2 * G_PI * i / N;
+      px[i] = x + radius_px * wx * cos (a);
+      py[i] = y + radius_px * wy * sin (a);
+    }
+  plcol0 (color);
+  if (filled)
+    plfill (N, px, py);
+  plwidth (filled ? 0.8 : 1.0);
+  plline (N + 1, px, py);
+  plwidth (1);
+  plcol0 (NT_COLOR_FOREGROUND);
+}
+
+void
+_nt_study_markers (guint n, const double *x, const double *y, PLINT color,
+                   double radius_px)
+{
+  for (guint i = 0; i < n; i++)
+    _nt_study_circle (x[i], y[i], radius_px, color, TRUE);
 }
 
 void
@@ -482,20 +602,35 @@ _nt_study_legend (const NtStudyKey *keys, guint n, int position, double x,
 {
   g_return_if_fail (n > 0 && n <= 32);
   PLINT opts[32], text_colors[32], box_colors[32], box_patterns[32];
-  PLINT line_colors[32], line_styles[32];
-  PLFLT box_scales[32], box_widths[32], line_widths[32];
-  const char *labels[32];
+  PLINT line_colors[32], line_styles[32], symbol_colors[32];
+  PLINT symbol_numbers[32];
+  PLFLT box_scales[32], box_widths[32], line_widths[32], symbol_scales[32];
+  const char *labels[32], *symbols[32];
   gboolean any_box = FALSE;
   for (guint i = 0; i < n; i++)
     {
-      opts[i] = keys[i].kind == NT_STUDY_KEY_LINE ? PL_LEGEND_LINE
-                : keys[i].kind == NT_STUDY_KEY_BOX
-                    ? PL_LEGEND_COLOR_BOX
-                    : PL_LEGEND_COLOR_BOX | PL_LEGEND_LINE;
-      any_box = any_box || keys[i].kind != NT_STUDY_KEY_LINE;
+      switch (keys[i].kind)
+        {
+        case NT_STUDY_KEY_LINE:
+          opts[i] = PL_LEGEND_LINE;
+          break;
+        case NT_STUDY_KEY_BOX:
+          opts[i] = PL_LEGEND_COLOR_BOX;
+          break;
+        case NT_STUDY_KEY_BAND:
+          opts[i] = PL_LEGEND_COLOR_BOX | PL_LEGEND_LINE;
+          break;
+        case NT_STUDY_KEY_SYMBOL:
+          opts[i] = PL_LEGEND_SYMBOL;
+          break;
+        default:
+          opts[i] = PL_LEGEND_LINE | PL_LEGEND_SYMBOL;
+          break;
+        }
+      any_box = any_box || (opts[i] & PL_LEGEND_COLOR_BOX);
       labels[i] = keys[i].label;
       text_colors[i] = NT_COLOR_FOREGROUND;
-      line_colors[i] = keys[i].color;
+      line_colors[i] = symbol_colors[i] = keys[i].color;
       box_colors[i] = keys[i].kind == NT_STUDY_KEY_BAND ? keys[i].band_color
                                                         : keys[i].color;
       box_patterns[i] = 0;
@@ -503,6 +638,10 @@ _nt_study_legend (const NtStudyKey *keys, guint n, int position, double x,
       box_widths[i] = 0;
       line_styles[i] = keys[i].style > 0 ? keys[i].style : 1;
       line_widths[i] = keys[i].width > 0 ? keys[i].width : 2;
+      symbols[i] = keys[i].symbol ? keys[i].symbol : "●";
+      symbol_scales[i] = keys[i].symbol_scale > 0 ? keys[i].symbol_scale
+                                                  : 1.0;
+      symbol_numbers[i] = 1;
     }
   PLFLT width, height;
   int n_rows = ((int) n + n_columns - 1) / n_columns;
@@ -512,7 +651,7 @@ _nt_study_legend (const NtStudyKey *keys, guint n, int position, double x,
             NT_COLOR_GRAY, 1, n_rows, n_columns, (PLINT) n, opts, 1.0, 1.0,
             2.0, 0.0, text_colors, labels, box_colors, box_patterns,
             box_scales, box_widths, line_colors, line_styles, line_widths,
-            NULL, NULL, NULL, NULL);
+            symbol_colors, symbol_scales, symbol_numbers, symbols);
   plschr (0, 1.0);
 }
 
@@ -718,6 +857,18 @@ nt_figures_render_run (NtRegistry *registry, const char *run_dir,
   RenderState st = { written, notes, NULL };
   GError *err = NULL;
   char *path;
+
+  /* temporary files of a plot that was killed midway */
+  GPtrArray *stale = g_ptr_array_new_with_free_func (g_free);
+  if (!nt_figure_remove_stale (fig_dir, stale, &err))
+    {
+      add_note (&st, "%s", err->message);
+      g_clear_error (&err);
+    }
+  for (guint i = 0; i < stale->len; i++)
+    add_note (&st, "removed %s, left by an interrupted plot",
+              (const char *) stale->pdata[i]);
+  g_ptr_array_unref (stale);
 
   path = fig_path (fig_dir, "fig1-null-examples", NULL, format);
   render_null_examples (registry, run_dir, path, &st);

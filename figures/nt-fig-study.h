@@ -25,26 +25,31 @@ typedef enum {
   NT_FIG_STUDY_ERROR_INVALID   /* a results file lacks a needed column */
 } NtFigStudyError;
 
-/* Figure 2: test accuracy per model type, mean +- std over sets as bars
- * with error bars (results/summary-accuracy.csv), each set's accuracy as
- * a dot when results/accuracy.csv is there. The y axis spans 0.98 to 1.0,
- * lowered to the next 0.01 below the lowest bar or dot when needed. */
+/* Figure 2: test accuracy per model type: the mean over sets as a point
+ * (in the model type's colour) with a +- std error bar
+ * (results/summary-accuracy.csv), and each set's accuracy as a small
+ * circle beside it when results/accuracy.csv is there; a key under the
+ * axis explains the marks. Points, not bars: the y axis is zoomed to
+ * [0.98, 1.0], lowered to the next 0.01 below the lowest value when
+ * needed, where bars would misstate ratios. An accuracy outside [0, 1]
+ * fails with NT_FIG_STUDY_ERROR_INVALID. */
 gboolean nt_fig_accuracy (const char *run_dir, const char *path,
                           GError **error);
 
 /* Figure 3: validation accuracy on the test digits per epoch, one panel
  * per model type, one curve per set (models/set-SS/TYPE.history.csv,
- * column val_digit_accuracy, else val_accuracy). */
+ * column val_digit_accuracy, else val_accuracy), with whole-epoch ticks,
+ * and a marker at each epoch when there are at most 15. */
 gboolean nt_fig_history (const char *run_dir, const char *path,
                          GError **error);
 
 /* Figure 4: histogram of the attacked models' thresholds, 20 bins on
  * [0, 1], median over sets with a min-max band, and its cumulative
- * version (results/summary-thresholds.csv, rows of `protocol`). With one
- * attacked model (transfer: the baseline) two panels: histogram and
- * cumulative share. With several (whitebox: every model) one histogram
- * panel per model, and one last panel with every model's cumulative
- * median. */
+ * version (results/summary-thresholds.csv, rows of `protocol`), in each
+ * model type's colour. With one attacked model (transfer: the baseline)
+ * two panels: histogram and cumulative share. With several (whitebox:
+ * every model) one histogram panel per model, and one last panel with
+ * every model's cumulative median. */
 gboolean nt_fig_thresholds (const char *run_dir, const char *protocol,
                             const char *path, GError **error);
 
@@ -62,14 +67,19 @@ gboolean nt_fig_scores (const char *run_dir, const char *protocol,
 
 /* Figure 6: scores versus epsilon, one panel per model type (grid of up to
  * 4 columns), median over sets with the 25-75 % band
- * (results/summary-sweep.csv). */
+ * (results/summary-sweep.csv), on axes padded past 0 and 100 % so no
+ * curve runs along the frame. A row whose eps is not in [0, 1] or whose
+ * share is a number outside [0, 100] fails with
+ * NT_FIG_STUDY_ERROR_INVALID naming it (figure 7 too). */
 gboolean nt_fig_sweep (const char *run_dir, const char *protocol,
                        const char *path, GError **error);
 
 /* Figure 7: for the m, s and sm models (those of them the run has; if
  * none, every null model), the model's misclassified and unclassified
  * curves against the baseline's misclassified curve, one panel per model
- * (results/summary-sweep.csv). */
+ * (results/summary-sweep.csv). The title names the models shown, and a
+ * note says why they were chosen and which null models of the run are
+ * left out (they are in figure 6). */
 gboolean nt_fig_compare (const char *run_dir, const char *protocol,
                          const char *path, GError **error);
 
@@ -80,9 +90,11 @@ gboolean nt_fig_compare (const char *run_dir, const char *protocol,
  * fig3-history, and for each protocol found in the results
  * fig4-thresholds-PROTO, fig5-scores-PROTO (plus the markdown table
  * results/table-threshold-PROTO.md), fig6-sweep-PROTO, fig7-compare-PROTO.
- * A figure whose input is missing is skipped with a note; the others are
- * still drawn. The paths written are appended to `written` and the notes
- * to `notes` (GPtrArrays of strings that own them, e.g. made with
+ * First removes the temporary files a killed render left in the figure
+ * folder (nt_figure_remove_stale), with a note for each. A figure whose
+ * input is missing is skipped with a note; the others are still drawn.
+ * The paths written are appended to `written` and the notes to `notes`
+ * (GPtrArrays of strings that own them, e.g. made with
  * g_ptr_array_new_with_free_func (g_free); either may be NULL, notes then
  * go to g_message). Fails when the run directory does not exist, the
  * format is unknown, or a figure fails for another reason than missing

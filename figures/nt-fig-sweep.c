@@ -68,6 +68,40 @@ _nt_study_read_sweep (const char *run_dir, const char *protocol,
     }
   curves = g_ptr_array_new_with_free_func (sweep_free);
   Point *points = g_new (Point, MAX (nt_csv_n_rows (csv), 1));
+  /* what reaches the figure is checked first: a damaged value fails the
+   * figure with a message naming it, instead of an axis PLplot cannot
+   * draw */
+  for (guint r = 0; r < nt_csv_n_rows (csv); r++)
+    {
+      if (!_nt_study_row_in (csv, r, protocol))
+        continue;
+      double eps = nt_csv_get_double (csv, r, "eps");
+      const char *bad = NULL;
+      if (!isfinite (eps) || eps < 0 || eps > 1)
+        bad = "eps";
+      for (int i = 0; i < 9 && bad == NULL; i++)
+        {
+          double v = nt_csv_get_double (csv, r, names[i]);
+          if (isfinite (v) && (v < -1e-6 || v > 100 + 1e-6))
+            bad = names[i];
+        }
+      if (bad != NULL)
+        {
+          g_set_error (error, NT_FIG_STUDY_ERROR, NT_FIG_STUDY_ERROR_INVALID,
+                       "results/summary-sweep.csv, data row %u (%s, %s): "
+                       "%s = %s is out of range (eps is a pixel change in "
+                       "[0, 1], shares are %% in [0, 100]); the file is "
+                       "damaged: rerun `nulltool run` on the run directory "
+                       "to rewrite it", r + 1, protocol ? protocol : "",
+                       nt_csv_get (csv, r, "model"), bad,
+                       nt_csv_get (csv, r, bad));
+          g_ptr_array_unref (curves);
+          curves = NULL;
+          g_free (points);
+          g_ptr_array_unref (models);
+          goto out;
+        }
+    }
   for (guint m = 0; m < models->len; m++)
     {
       guint n = 0;
@@ -91,8 +125,11 @@ _nt_study_read_sweep (const char *run_dir, const char *protocol,
           c->eps[i] = points[i].eps;
           for (int s = 0; s < 3; s++)
             for (int k = 0; k < 3; k++)
-              c->v[s][k][i] = nt_csv_get_double (csv, points[i].row,
-                                                 names[3 * s + k]);
+              {
+                double v = nt_csv_get_double (csv, points[i].row,
+                                              names[3 * s + k]);
+                c->v[s][k][i] = isfinite (v) ? v : NAN;
+              }
         }
       g_ptr_array_add (curves, c);
     }
@@ -105,40 +142,29 @@ out:
   return curves;
 }
 
-gboolean
-nt_fig_sweep (const char *run_dir, const char *protocol, const char *path,
-              GError **error)
-{
-  GPtrArray *curves = _nt_study_read_sweep (run_dir, protocol, error);
-  if (curves == NULL)
-    return FALSE;
-  double emax = 0;
-  for (guint m = 0; m < curves->len; m++)
-    {
-      NtStudySweep *c = curves->pdata[m];
-      if (c->n)
-        emax = MAX (emax, c->eps[c->n - 1]);
-    }
-  emax = emax > 0 ? emax : 1;
+typedef struct {
+  GPtrArray *curves;
+  const char *protocol;
+  int n_sets;
+  double emax;
   guint rows, cols;
-  _nt_study_grid (curves->len, 4, &rows, &cols);
-  int width = 100 + 320 * (int) cols, height = 175 + 300 * (int) rows;
-  NtFigure *fig = nt_figure_open (path, width, height, error);
-  if (fig == NULL)
-    {
-      g_ptr_array_unref (curves);
-      return FALSE;
-    }
+} SweepFigure;
+
+static void
+draw_sweep (NtFigure *fig, gpointer data)
+{
+  const SweepFigure *d = data;
+  GPtrArray *curves = d->curves;
   _nt_study_begin (fig);
-  int n_sets = _nt_study_n_sets_attacked (run_dir, protocol);
-  char *subtitle = n_sets > 0
-      ? g_strdup_printf ("%s; median over %d set%s, band 25-75 %%",
-                         _nt_study_protocol_title (protocol), n_sets,
-                         n_sets == 1 ? "" : "s")
-      : g_strdup_printf ("%s; median over the sets, band 25-75 %%",
-                         _nt_study_protocol_title (protocol));
+  char subtitle[256];
+  if (d->n_sets > 0)
+    g_snprintf (subtitle, sizeof subtitle, "%s; median over %d set%s, band "
+                "25-75 %%", _nt_study_protocol_title (d->protocol),
+                d->n_sets, d->n_sets == 1 ? "" : "s");
+  else
+    g_snprintf (subtitle, sizeof subtitle, "%s; median over the sets, band "
+                "25-75 %%", _nt_study_protocol_title (d->protocol));
   _nt_study_title ("Scores versus attack strength ε", subtitle);
-  g_free (subtitle);
   static const NtColor line_colors[3] = { NT_COLOR_CORRECT,
                                           NT_COLOR_MISCLASSIFIED,
                                           NT_COLOR_UNCLASSIFIED };
@@ -147,15 +173,19 @@ nt_fig_sweep (const char *run_dir, const char *protocol, const char *path,
                                         NT_SLOT_BAND_UNCLASSIFIED };
   double left = _nt_study_px_x (92), right = 1 - _nt_study_px_x (20);
   double top = 1 - _nt_study_px_y (95), bottom = _nt_study_px_y (140);
+  guint cols = d->cols;
+  /* padded on every side: curves at 0 %, 100 %, eps 0 and eps max stay
+   * off the frame */
+  double xpad = 0.02 * d->emax, ypad = NT_STUDY_PERCENT_PAD;
   for (guint m = 0; m < curves->len; m++)
     {
       NtStudySweep *c = curves->pdata[m];
       double rect[4];
-      _nt_study_panel_rect (m, rows, cols, left, right, bottom, top,
+      _nt_study_panel_rect (m, d->rows, cols, left, right, bottom, top,
                             _nt_study_px_x (40), _nt_study_px_y (60), rect);
       gboolean bottom_row = m + cols >= curves->len;
-      _nt_study_axes (rect, 0, emax, 0, 100, emax > 0.5 ? 0.2 : 0.1, 20,
-                      TRUE, m % cols == 0,
+      _nt_study_axes (rect, -xpad, d->emax + xpad, -ypad, 100 + ypad,
+                      d->emax > 0.5 ? 0.2 : 0.1, 20, TRUE, m % cols == 0,
                       bottom_row ? "ε (max. pixel change)" : NULL,
                       m % cols == 0 ? "share of images (%)" : NULL,
                       c->model);
@@ -168,13 +198,36 @@ nt_fig_sweep (const char *run_dir, const char *protocol, const char *path,
   NtStudyKey keys[3];
   for (int s = 0; s < 3; s++)
     keys[s] = (NtStudyKey) { score_names[s], NT_STUDY_KEY_BAND,
-                             line_colors[s], band_colors[s], 1, 2.5 };
+                             line_colors[s], band_colors[s], 1, 2.5, NULL,
+                             0 };
   plvpor (0.02, 0.98, _nt_study_px_y (25), _nt_study_px_y (72));
   plwind (0, 1, 0, 1);
   _nt_study_legend (keys, 3, PL_POSITION_TOP | PL_POSITION_INSIDE, 0, 0.0,
                     3);
   _nt_study_footnote ("lines: median over sets; bands: 25-75 % of the sets. "
                       NT_STUDY_NULL_TYPES_NOTE);
+}
+
+gboolean
+nt_fig_sweep (const char *run_dir, const char *protocol, const char *path,
+              GError **error)
+{
+  GPtrArray *curves = _nt_study_read_sweep (run_dir, protocol, error);
+  if (curves == NULL)
+    return FALSE;
+  SweepFigure d = { curves, protocol, 0, 0, 1, 1 };
+  for (guint m = 0; m < curves->len; m++)
+    {
+      NtStudySweep *c = curves->pdata[m];
+      if (c->n)
+        d.emax = MAX (d.emax, c->eps[c->n - 1]);
+    }
+  d.emax = d.emax > 0 ? d.emax : 1;
+  _nt_study_grid (curves->len, 4, &d.rows, &d.cols);
+  int width = 100 + 320 * (int) d.cols, height = 175 + 300 * (int) d.rows;
+  d.n_sets = _nt_study_n_sets_attacked (run_dir, protocol);
+  gboolean ok = nt_figure_render (path, width, height, draw_sweep, &d,
+                                  error);
   g_ptr_array_unref (curves);
-  return nt_figure_close (fig, error);
+  return ok;
 }

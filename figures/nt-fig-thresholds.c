@@ -151,10 +151,13 @@ make_group (const NtCsv *csv, const char *protocol, const char *model)
   return g;
 }
 
-/* The histogram of a group as steps: a band from min to max and the
- * median as a line, in `color` with the band in `band`. */
+/* The histogram of a group as steps: light bars up to the median, the
+ * min-max band over them, and the median as a line, in `color`, with the
+ * bars in `bar` and the band in `band`. The band is opaque, so it looks
+ * the same over the bars as over the background, and as its legend
+ * swatch. */
 static void
-draw_histogram (const Group *g, PLINT color, PLINT band)
+draw_histogram (const Group *g, PLINT color, PLINT bar, PLINT band)
 {
   guint nb = g->n_bins;
   double *x = g_new (double, 2 * nb), *lo = g_new (double, 2 * nb);
@@ -169,11 +172,11 @@ draw_histogram (const Group *g, PLINT color, PLINT band)
     }
   /* light bars under the median, so the shape reads as a histogram */
   for (guint b = 0; b < nb; b++)
-    if (g->h_med[b] > 0)
+    if (g->h_med[b] > 0 && isfinite (g->h_med[b]))
       {
         PLFLT bx[4] = { g->lo[b], g->hi[b], g->hi[b], g->lo[b] };
         PLFLT by[4] = { 0, 0, g->h_med[b], g->h_med[b] };
-        plcol0 (NT_SLOT_GRID);
+        plcol0 (bar);
         plfill (4, bx, by);
       }
   _nt_study_band (2 * nb, x, lo, hi, band);
@@ -203,10 +206,7 @@ draw_cumulative (const Group *g, PLINT color, PLINT band, gboolean with_band)
   if (with_band)
     _nt_study_band (nb + 1, x, lo, hi, band);
   _nt_study_line (nb + 1, x, med, color, 1, 2.2);
-  plcol0 (color);
-  plschr (0, 0.7);
-  plstring ((PLINT) nb + 1, x, med, "•");
-  plschr (0, 1.0);
+  _nt_study_markers (nb + 1, x, med, color, 2.5);
   g_free (x);
   g_free (lo);
   g_free (hi);
@@ -237,6 +237,121 @@ count_tick (double top)
   double p = pow (10, floor (log10 (top)));
   double r = top / p;
   return (r <= 2 ? 0.5 : r <= 5 ? 1 : 2) * p;
+}
+
+/* Colour slots of a figure's models: line, histogram bars, band. The
+ * series slots hold the lines (0..n), then bars and bands (2 per model). */
+typedef struct {
+  GPtrArray *groups;     /* Group, at most NT_SLOT_N_SERIES / 3 */
+  guint n_sets;
+  double ytop, ytick;
+  const char *protocol;
+  guint rows, cols;      /* several groups: the grid of panels */
+} ThresholdsFigure;
+
+#define MAX_GROUPS (NT_SLOT_N_SERIES / 3)
+
+/* Sets the colours of group i: its model's colour for the line, light
+ * tints of it for the bars and the band. */
+static void
+group_colors (const Group *g, guint i, PLINT *line, PLINT *bar, PLINT *band)
+{
+  NtRgb rgb = _nt_study_model_rgb (g->model);
+  *line = _nt_study_model_color (i, g->model);
+  *bar = NT_SLOT_SERIES + MAX_GROUPS + 2 * i;
+  *band = *bar + 1;
+  _nt_study_set_slot (*bar, _nt_study_lighten (rgb, 0.85), 1);
+  _nt_study_set_slot (*band, _nt_study_lighten (rgb, 0.55), 1);
+}
+
+static void
+draw_thresholds (NtFigure *fig, gpointer data)
+{
+  const ThresholdsFigure *d = data;
+  GPtrArray *groups = d->groups;
+  _nt_study_begin (fig);
+  const char *xlabel = "threshold ε (max. pixel change)";
+  char subtitle[256];
+  g_snprintf (subtitle, sizeof subtitle,
+              "%s; median over %u set%s (line) with min-max band",
+              _nt_study_protocol_title (d->protocol), d->n_sets,
+              d->n_sets == 1 ? "" : "s");
+  if (groups->len == 1)
+    {
+      Group *g = groups->pdata[0];
+      char title[160];
+      g_snprintf (title, sizeof title, "Attack thresholds of the %s model",
+                  g->model);
+      _nt_study_title (title, subtitle);
+      PLINT color, bar, band;
+      group_colors (g, 0, &color, &bar, &band);
+      double b = _nt_study_px_y (140), t = 1 - _nt_study_px_y (95);
+      double left[4] = { _nt_study_px_x (92), 0.5 - _nt_study_px_x (40), b,
+                         t };
+      double right[4] = { 0.5 + _nt_study_px_x (92),
+                          1 - _nt_study_px_x (25), b, t };
+      _nt_study_axes (left, 0, 1, 0, d->ytop, 0.1, d->ytick, TRUE, TRUE,
+                      xlabel, "images per bin (per set)",
+                      "histogram (20 bins)");
+      draw_histogram (g, color, bar, band);
+      _nt_study_axes (right, 0, 1, -NT_STUDY_PERCENT_PAD,
+                      100 + NT_STUDY_PERCENT_PAD, 0.1, 20, TRUE, TRUE, xlabel,
+                      "images with threshold ≤ ε (%)", "cumulative share");
+      draw_cumulative (g, color, band, TRUE);
+      NtStudyKey keys[2] = {
+        { "median over sets", NT_STUDY_KEY_BAND, color, bar, 1, 2.2, NULL,
+          0 },
+        { "min-max over sets", NT_STUDY_KEY_BOX, band, 0, 1, 1, NULL, 0 } };
+      plvpor (0.02, 0.98, _nt_study_px_y (25), _nt_study_px_y (72));
+      plwind (0, 1, 0, 1);
+      _nt_study_legend (keys, 2, PL_POSITION_TOP | PL_POSITION_INSIDE, 0, 0,
+                        2);
+      _nt_study_footnote (NT_STUDY_NULL_TYPES_NOTE);
+      return;
+    }
+  /* one histogram per model, and one panel of cumulative medians */
+  _nt_study_title ("Attack thresholds of each model", subtitle);
+  guint n_panels = groups->len + 1, rows = d->rows, cols = d->cols;
+  double l = _nt_study_px_x (92), r = 1 - _nt_study_px_x (25);
+  double t = 1 - _nt_study_px_y (95), b = _nt_study_px_y (90);
+  double hgap = _nt_study_px_x (60), vgap = _nt_study_px_y (75);
+  PLINT colors[MAX_GROUPS];
+  for (guint i = 0; i < groups->len; i++)
+    {
+      Group *g = groups->pdata[i];
+      PLINT bar, band;
+      group_colors (g, i, &colors[i], &bar, &band);
+      double rect[4];
+      _nt_study_panel_rect (i, rows, cols, l, r, b, t, hgap, vgap, rect);
+      gboolean bottom_row = i + cols >= n_panels;
+      char title[160];
+      g_snprintf (title, sizeof title, "%s: histogram", g->model);
+      _nt_study_axes (rect, 0, 1, 0, d->ytop, 0.2, d->ytick, TRUE, TRUE,
+                      bottom_row ? xlabel : NULL,
+                      i % cols == 0 ? "images per bin" : NULL, title);
+      draw_histogram (g, colors[i], bar, band);
+    }
+  double rect[4];
+  _nt_study_panel_rect (groups->len, rows, cols, l, r, b, t, hgap, vgap,
+                        rect);
+  _nt_study_axes (rect, 0, 1, -NT_STUDY_PERCENT_PAD,
+                  100 + NT_STUDY_PERCENT_PAD, 0.2, 20, TRUE, TRUE, xlabel,
+                  groups->len % cols == 0 ? "threshold ≤ ε (%)" : NULL,
+                  "cumulative share (%), medians");
+  NtStudyKey keys[MAX_GROUPS];
+  for (guint i = 0; i < groups->len; i++)
+    {
+      Group *g = groups->pdata[i];
+      draw_cumulative (g, colors[i], 0, FALSE);
+      keys[i] = (NtStudyKey) { g->model, NT_STUDY_KEY_LINE, colors[i], 0,
+                               1, 2.2, NULL, 0 };
+    }
+  _nt_study_legend (keys, groups->len,
+                    PL_POSITION_BOTTOM | PL_POSITION_RIGHT
+                        | PL_POSITION_INSIDE,
+                    0.03, 0.04, groups->len > 4 ? 2 : 1);
+  _nt_study_footnote ("histograms: median over sets (line and light bars), "
+                      "min-max band; " NT_STUDY_NULL_TYPES_NOTE);
 }
 
 gboolean
@@ -285,122 +400,24 @@ nt_fig_thresholds (const char *run_dir, const char *protocol,
       g_ptr_array_unref (groups);
       return FALSE;
     }
-  /* one colour slot per model: at most 32 models */
-  if (groups->len > NT_SLOT_N_SERIES)
-    g_ptr_array_set_size (groups, NT_SLOT_N_SERIES);
-  guint n_sets = 0;
+  /* three colour slots per model */
+  if (groups->len > MAX_GROUPS)
+    g_ptr_array_set_size (groups, MAX_GROUPS);
+  ThresholdsFigure d = { groups, 0, 0, 0, protocol, 1, 1 };
   for (guint i = 0; i < groups->len; i++)
-    n_sets = MAX (n_sets, ((Group *) groups->pdata[i])->n_sets);
-  double ytop = hist_top (groups), ytick = count_tick (ytop);
-  const char *xlabel = "threshold ε (max. pixel change)";
-  char *subtitle = g_strdup_printf (
-      "%s; median over %u set%s (line) with min-max band",
-      _nt_study_protocol_title (protocol), n_sets, n_sets == 1 ? "" : "s");
-  NtFigure *fig;
-  if (groups->len == 1)
+    d.n_sets = MAX (d.n_sets, ((Group *) groups->pdata[i])->n_sets);
+  d.ytop = hist_top (groups);
+  d.ytick = count_tick (d.ytop);
+  int width = 1200, height = 560;
+  if (groups->len > 1)
     {
-      Group *g = groups->pdata[0];
-      fig = nt_figure_open (path, 1200, 560, error);
-      if (fig == NULL)
-        goto fail;
-      _nt_study_begin (fig);
-      char *title = g_strdup_printf ("Attack thresholds of the %s model",
-                                     g->model);
-      _nt_study_title (title, subtitle);
-      g_free (title);
-      PLINT color = _nt_study_series_color (0, 1);
-      NtRgb light = _nt_study_lighten (nt_figure_rgb (NT_COLOR_UNCLASSIFIED),
-                                       0.5);
-      _nt_study_set_slot (NT_SLOT_BAND_NEUTRAL, light, 0.5);
-      double b = _nt_study_px_y (140), t = 1 - _nt_study_px_y (95);
-      double left[4] = { _nt_study_px_x (92), 0.5 - _nt_study_px_x (40), b,
-                         t };
-      double right[4] = { 0.5 + _nt_study_px_x (92),
-                          1 - _nt_study_px_x (25), b, t };
-      _nt_study_axes (left, 0, 1, 0, ytop, 0.1, ytick, TRUE, TRUE, xlabel,
-                      "images per bin (per set)", "histogram (20 bins)");
-      draw_histogram (g, color, NT_SLOT_BAND_NEUTRAL);
-      _nt_study_axes (right, 0, 1, 0, 100, 0.1, 20, TRUE, TRUE, xlabel,
-                      "images with threshold ≤ ε (%)", "cumulative share");
-      draw_cumulative (g, color, NT_SLOT_BAND_NEUTRAL, TRUE);
-      NtStudyKey keys[2] = {
-        { "median over sets", NT_STUDY_KEY_LINE, color, 0, 1, 2.2 },
-        { "min-max over sets", NT_STUDY_KEY_BOX, NT_SLOT_BAND_NEUTRAL, 0, 1,
-          1 } };
-      plvpor (0.02, 0.98, _nt_study_px_y (25), _nt_study_px_y (72));
-      plwind (0, 1, 0, 1);
-      _nt_study_legend (keys, 2, PL_POSITION_TOP | PL_POSITION_INSIDE, 0, 0,
-                        2);
-      _nt_study_footnote (NT_STUDY_NULL_TYPES_NOTE);
+      guint n_panels = groups->len + 1;
+      _nt_study_grid (n_panels, n_panels <= 4 ? 4 : 3, &d.rows, &d.cols);
+      width = 110 + 360 * (int) d.cols;
+      height = 150 + 290 * (int) d.rows;
     }
-  else
-    {
-      /* one histogram per model, and one panel of cumulative medians */
-      guint n_panels = groups->len + 1, rows, cols;
-      _nt_study_grid (n_panels, n_panels <= 4 ? 4 : 3, &rows, &cols);
-      if (n_panels > 4 && n_panels <= 6)
-        _nt_study_grid (n_panels, 3, &rows, &cols);
-      int width = 110 + 360 * (int) cols, height = 150 + 290 * (int) rows;
-      fig = nt_figure_open (path, width, height, error);
-      if (fig == NULL)
-        goto fail;
-      _nt_study_begin (fig);
-      _nt_study_title ("Attack thresholds of each model", subtitle);
-      double l = _nt_study_px_x (92), r = 1 - _nt_study_px_x (25);
-      double t = 1 - _nt_study_px_y (95), b = _nt_study_px_y (90);
-      double hgap = _nt_study_px_x (60), vgap = _nt_study_px_y (75);
-      PLINT colors[NT_SLOT_N_SERIES];
-      NtRgb series_rgb[NT_SLOT_N_SERIES];
-      for (guint i = 0; i < groups->len && i < NT_SLOT_N_SERIES; i++)
-        {
-          colors[i] = _nt_study_series_color (i, groups->len);
-          PLINT r, g, b;
-          PLFLT a;
-          plgcol0a (colors[i], &r, &g, &b, &a);
-          series_rgb[i] = (NtRgb) { r / 255.0, g / 255.0, b / 255.0 };
-        }
-      for (guint i = 0; i < groups->len; i++)
-        {
-          Group *g = groups->pdata[i];
-          double rect[4];
-          _nt_study_panel_rect (i, rows, cols, l, r, b, t, hgap, vgap,
-                                rect);
-          gboolean bottom_row = i + cols >= n_panels;
-          char *title = g_strdup_printf ("%s: histogram", g->model);
-          _nt_study_set_slot (NT_SLOT_BAND_NEUTRAL,
-                              _nt_study_lighten (series_rgb[i], 0.45), 0.4);
-          _nt_study_axes (rect, 0, 1, 0, ytop, 0.2, ytick, TRUE, TRUE,
-                          bottom_row ? xlabel : NULL,
-                          i % cols == 0 ? "images per bin" : NULL, title);
-          g_free (title);
-          draw_histogram (g, colors[i], NT_SLOT_BAND_NEUTRAL);
-        }
-      double rect[4];
-      _nt_study_panel_rect (groups->len, rows, cols, l, r, b, t, hgap, vgap,
-                            rect);
-      _nt_study_axes (rect, 0, 1, 0, 100, 0.2, 20, TRUE, TRUE, xlabel,
-                      groups->len % cols == 0 ? "threshold ≤ ε (%)" : NULL,
-                      "cumulative share (%), medians");
-      NtStudyKey keys[NT_SLOT_N_SERIES];
-      for (guint i = 0; i < groups->len; i++)
-        {
-          Group *g = groups->pdata[i];
-          draw_cumulative (g, colors[i], 0, FALSE);
-          keys[i] = (NtStudyKey) { g->model, NT_STUDY_KEY_LINE, colors[i], 0,
-                                   1, 2.2 };
-        }
-      _nt_study_legend (keys, MIN (groups->len, NT_SLOT_N_SERIES),
-                        PL_POSITION_BOTTOM | PL_POSITION_RIGHT
-                            | PL_POSITION_INSIDE,
-                        0.03, 0.04, groups->len > 4 ? 2 : 1);
-      _nt_study_footnote ("histograms: median over sets (line), min-max "
-                          "band (light); " NT_STUDY_NULL_TYPES_NOTE);
-    }
-  g_free (subtitle);
+  gboolean ok = nt_figure_render (path, width, height, draw_thresholds, &d,
+                                  error);
   g_ptr_array_unref (groups);
-  return nt_figure_close (fig, error);
-fail:
-  g_free (subtitle);
-  g_ptr_array_unref (groups);
-  return FALSE;
+  return ok;
 }

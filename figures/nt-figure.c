@@ -1,5 +1,8 @@
-/* nt-figure.c: one figure file drawn with PLplot's cairo drivers (see
- * nt-figure.h). */
+/* nt-figure.c: one figure file drawn with PLplot (see nt-figure.h). */
+/* fopencookie, flock, fsync, O_NOFOLLOW: GNU and POSIX extensions */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -7,10 +10,17 @@
 #include "nt-figure.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
 #include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <glib/gstdio.h>
 #include <plplot.h>
 
@@ -20,13 +30,33 @@ G_DEFINE_QUARK (nt-figure-error-quark, nt_figure_error)
  * default character height is in millimetres). */
 #define FIGURE_DPI 100.0
 
+/* Where PLplot's output goes: a stdio stream of our own (fopencookie) over
+ * the temporary file, so that every write, the sync and the close are
+ * checked (PLplot and its cairo driver ignore write errors, and PLplot
+ * closes the stream itself). Allocated apart from the figure: if PLplot's
+ * stream has to be abandoned (see end_stream), PLplot still points at the
+ * FILE, so the FILE and this state are then left allocated, disconnected
+ * (fd -1). */
+typedef struct {
+  int fd;              /* a dup of the figure's fd; -1 once closed */
+  guint64 bytes;       /* bytes written to fd */
+  int err;             /* first errno of a write, fsync or close */
+  const char *step;    /* which of them failed */
+  gboolean closed;     /* PLplot has closed the FILE */
+} Output;
+
 struct _NtFigure {
   char *path;          /* the target */
   char *tmp_path;      /* rendered here, renamed to path on success */
   int width, height;
+  const char *device;
+  int fd;              /* the temporary file; holds its flock until the end */
+  Output *out;
+  FILE *file;          /* PLplot's OutFile: writes through `out` */
   PLINT stream, prev_stream;
   PLINT errcode;       /* PLplot's error slot for this stream (plsError) */
   char errmsg[1024];
+  char *fatal;         /* what PLplot said when it wanted to end the process */
 };
 
 /* The figure being drawn: PLplot's state is global, so one at a time. */
@@ -53,14 +83,14 @@ nt_figure_device_for (const char *path)
     {
       const char *dot = strrchr (path, '.');
       if (dot && g_ascii_strcasecmp (dot, ".svg") == 0)
-        return "svgcairo";
+        return "svg";
       if (dot && g_ascii_strcasecmp (dot, ".pdf") == 0)
         return "pdfcairo";
     }
   return "pngcairo";
 }
 
-/* TRUE when PLplot knows the file device `name` (the cairo drivers come in
+/* TRUE when PLplot knows the device `name` (the cairo drivers come in
  * a separate Debian package, plplot-driver-cairo). */
 static gboolean
 device_available (const char *name)
@@ -69,13 +99,271 @@ device_available (const char *name)
   int n = 64;
   menus = g_new0 (const char *, n);
   names = g_new0 (const char *, n);
-  plgFileDevs (&menus, &names, &n);
+  plgDevs (&menus, &names, &n);
   gboolean found = FALSE;
   for (int i = 0; i < n && !found; i++)
     found = names[i] != NULL && strcmp (names[i], name) == 0;
   g_free (menus);
   g_free (names);
   return found;
+}
+
+/* ---- the trap for PLplot's exit ----------------------------------------
+ * PLplot's plexit() calls the handler installed with plsexit() and then
+ * ends the process whatever the handler returns (PLplot 5.15, plctrl.c):
+ * the only way to keep the process is not to return. So the handler
+ * longjmps back to the innermost trap (trapped_call) when there is one;
+ * the figure is then marked failed and its stream ended the way plexit
+ * would have (plend1). Without a trap it removes the temporary file of the
+ * figure being drawn and lets PLplot exit. */
+
+static jmp_buf *exit_trap;       /* the innermost active trap, or NULL */
+static char *exit_message;       /* PLplot's message, taken by the trap */
+
+static int
+on_plplot_exit (const char *message)
+{
+  if (exit_trap != NULL)
+    {
+      jmp_buf *trap = exit_trap;
+      exit_trap = NULL;
+      g_free (exit_message);
+      exit_message = g_strdup (message && *message
+                               ? message : "(PLplot gave no message)");
+      g_strstrip (exit_message);
+      longjmp (*trap, 1);
+    }
+  if (current_figure != NULL && current_figure->tmp_path != NULL)
+    g_unlink (current_figure->tmp_path);
+  return 1;
+}
+
+/* Calls fn (fig, data) under the trap. Returns FALSE, with PLplot's
+ * message in fig->fatal, when PLplot tried to end the process in it. */
+static gboolean
+trapped_call (NtFigure *fig, NtFigureDrawFunc fn, gpointer data)
+{
+  jmp_buf trap;
+  jmp_buf *volatile outer = exit_trap;
+  /* PLplot switches LC_NUMERIC to "C" around some calls; an error in
+   * between would leave it so */
+  char *volatile locale = g_strdup (setlocale (LC_NUMERIC, NULL));
+  NtFigure *volatile vfig = fig;
+  gboolean volatile ok = TRUE;
+  plsexit (on_plplot_exit);
+  if (setjmp (trap) == 0)
+    {
+      exit_trap = &trap;
+      fn (vfig, data);
+    }
+  else
+    {
+      ok = FALSE;
+      if (vfig->fatal == NULL)
+        vfig->fatal = exit_message;
+      else
+        g_free (exit_message);
+      exit_message = NULL;
+      if (locale != NULL)
+        setlocale (LC_NUMERIC, locale);
+    }
+  exit_trap = outer;
+  g_free (locale);
+  return ok;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static ssize_t
+output_write (void *cookie, const char *buf, size_t size)
+{
+  Output *out = cookie;
+  if (out->err != 0 || out->fd < 0)
+    {
+      errno = out->err ? out->err : EBADF;
+      return -1;
+    }
+  size_t done = 0;
+  while (done < size)
+    {
+      ssize_t n = write (out->fd, buf + done, size - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          out->err = n < 0 ? errno : ENOSPC;
+          out->step = "write";
+          errno = out->err;
+          return -1;
+        }
+      done += (size_t) n;
+      out->bytes += (guint64) n;
+    }
+  return (ssize_t) size;
+}
+
+/* Syncs and closes the writing descriptor (the figure keeps its own, with
+ * the lock, until the file is renamed or removed). */
+static void
+output_finish (Output *out)
+{
+  if (out->fd < 0)
+    return;
+  if (out->err == 0)
+    while (fsync (out->fd) != 0)
+      if (errno != EINTR)
+        {
+          out->err = errno;
+          out->step = "sync";
+          break;
+        }
+  /* close() can report a delayed write error (NFS) */
+  if (close (out->fd) != 0 && out->err == 0 && errno != EINTR)
+    {
+      out->err = errno;
+      out->step = "close";
+    }
+  out->fd = -1;
+}
+
+static int
+output_close (void *cookie)
+{
+  Output *out = cookie;
+  out->closed = TRUE;
+  output_finish (out);
+  return out->err == 0 ? 0 : -1;
+}
+
+static const cookie_io_functions_t output_functions = {
+  .read = NULL, .write = output_write, .seek = NULL, .close = output_close
+};
+
+/* ---- open, render, close ------------------------------------------------ */
+
+/* Creates the temporary file beside `path` and takes its lock. A cleaner
+ * (nt_figure_remove_stale) may lock and remove a file in the instant
+ * between its creation and our lock; then the file has no link left once
+ * we hold the lock, and another is made. */
+static int
+create_temporary (const char *path, char **tmp_path, GError **error)
+{
+  char *dir = g_path_get_dirname (path);
+  char *base = g_path_get_basename (path);
+  int fd = -1;
+  for (int attempt = 0; attempt < 8 && fd < 0; attempt++)
+    {
+      char *tmpl = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+      fd = g_mkstemp (tmpl);
+      if (fd < 0)
+        {
+          int err = errno;
+          g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
+                       "cannot write figure %s: %s (check that the folder "
+                       "%s exists and is writable)", path, g_strerror (err),
+                       dir);
+          g_free (tmpl);
+          break;
+        }
+      while (flock (fd, LOCK_EX) != 0 && errno == EINTR)
+        ;
+      /* without flock support the file simply stays unlocked */
+      struct stat st;
+      if (fstat (fd, &st) == 0 && st.st_nlink == 0)
+        {
+          close (fd);
+          fd = -1;
+          g_free (tmpl);
+          continue;
+        }
+      *tmp_path = tmpl;
+    }
+  if (fd < 0 && error != NULL && *error == NULL)
+    g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
+                 "cannot write figure %s: its temporary file kept being "
+                 "removed by another process", path);
+  g_free (base);
+  g_free (dir);
+  return fd;
+}
+
+static void
+figure_free (NtFigure *fig)
+{
+  if (fig->fd >= 0)
+    close (fig->fd);
+  g_free (fig->path);
+  g_free (fig->tmp_path);
+  g_free (fig->fatal);
+  g_free (fig);
+}
+
+/* The part of opening that talks to PLplot (under the trap). */
+static void
+start_stream (NtFigure *fig, gpointer data)
+{
+  /* PLplot reports recoverable errors in these instead of on stderr */
+  plsError (&fig->errcode, fig->errmsg);
+  plsdev (fig->device);
+  plsfile (fig->file);
+  plspage (FIGURE_DPI, FIGURE_DPI, fig->width, fig->height, 0, 0);
+  PLINT r[NT_N_COLORS], g[NT_N_COLORS], b[NT_N_COLORS];
+  for (int i = 0; i < NT_N_COLORS; i++)
+    {
+      r[i] = palette[i][0];
+      g[i] = palette[i][1];
+      b[i] = palette[i][2];
+    }
+  plscmap0 (r, g, b, NT_N_COLORS);
+  /* Driver options are per driver, and PLplot exits on one it does not
+   * know. Cairo: images as one raster each (drawn cell by cell,
+   * antialiasing would leave hairlines between the pixels), text not
+   * clipped. */
+  if (g_str_has_suffix (fig->device, "cairo"))
+    plsetopt ("drvopt", "rasterize_image=1,text_clipping=0");
+  else
+    plsetopt ("drvopt", "text_clipping=0");
+  plinit ();
+  /* colour map 1: grayscale, for images */
+  PLFLT pos[2] = { 0, 1 }, lo_hi[2] = { 0, 1 };
+  plscmap1n (256);
+  plscmap1l (1, 2, pos, lo_hi, lo_hi, lo_hi, NULL);
+  pladv (0);
+  plcol0 (NT_COLOR_FOREGROUND);
+  plschr (0, 1.0);
+  plwidth (1.0);
+}
+
+static void
+stop_stream (NtFigure *fig, gpointer data)
+{
+  plend1 ();
+}
+
+/* Ends PLplot's stream of `fig` (which closes the output) and restores the
+ * previous one. Afterwards fig->out holds the output's outcome and belongs
+ * to fig. When PLplot fails fatally even here, its stream is abandoned: it
+ * stays allocated in PLplot, pointing at our FILE and its Output, which
+ * therefore stay allocated too, disconnected from the file (fd -1); the
+ * figure keeps a copy of the outcome. */
+static void
+end_stream (NtFigure *fig)
+{
+  plsstrm (fig->stream);
+  /* plend1 also frees a stream that plinit never started */
+  gboolean ended = trapped_call (fig, stop_stream, NULL);
+  plsstrm (fig->prev_stream);
+  current_figure = NULL;
+  if (ended && !fig->out->closed)
+    fclose (fig->file);   /* PLplot did not take it (or did not close it) */
+  else if (!ended)
+    {
+      output_finish (fig->out);
+      Output *copy = g_new (Output, 1);
+      *copy = *fig->out;
+      fig->out = copy;
+    }
+  fig->file = NULL;
 }
 
 NtFigure *
@@ -101,95 +389,67 @@ nt_figure_open (const char *path, int width, int height, GError **error)
     {
       g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_DRIVER,
                    "PLplot has no '%s' device to write %s; install the "
-                   "Debian package plplot-driver-cairo", device, path);
+                   "Debian package %s", device, path,
+                   g_str_has_suffix (device, "cairo")
+                   ? "plplot-driver-cairo" : "libplplot17");
       return NULL;
     }
   /* Create the temporary file ourselves: PLplot exits the process when it
    * cannot open its output, so nothing may be left for it to fail on. */
-  char *dir = g_path_get_dirname (path);
-  char *base = g_path_get_basename (path);
-  char *tmpl = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  g_free (base);
-  int fd = g_mkstemp (tmpl);
+  char *tmp_path = NULL;
+  int fd = create_temporary (path, &tmp_path, error);
   if (fd < 0)
-    {
-      int err = errno;
-      g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
-                   "cannot write figure %s: %s (check that the folder %s "
-                   "exists and is writable)", path, g_strerror (err), dir);
-      g_free (tmpl);
-      g_free (dir);
-      return NULL;
-    }
-  close (fd);
-  g_free (dir);
+    return NULL;
   /* mkstemp makes the file private; give it the usual mode */
   mode_t mask = umask (0);
   umask (mask);
-  g_chmod (tmpl, 0666 & ~mask);
+  (void) fchmod (fd, 0666 & ~mask);
 
   NtFigure *fig = g_new0 (NtFigure, 1);
   fig->path = g_strdup (path);
-  fig->tmp_path = tmpl;
+  fig->tmp_path = tmp_path;
+  fig->fd = fd;
   fig->width = width;
   fig->height = height;
+  fig->device = device;
+  fig->out = g_new0 (Output, 1);
+  fig->out->fd = dup (fd);
+  if (fig->out->fd >= 0)
+    fig->file = fopencookie (fig->out, "w", output_functions);
+  if (fig->file == NULL)
+    {
+      int err = errno;
+      g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
+                   "cannot write figure %s: %s", path, g_strerror (err));
+      if (fig->out->fd >= 0)
+        close (fig->out->fd);
+      g_free (fig->out);
+      g_unlink (fig->tmp_path);
+      figure_free (fig);
+      return NULL;
+    }
   plgstrm (&fig->prev_stream);
   plmkstrm (&fig->stream);
   if (fig->stream < 0)
     {
       g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_DRIVER,
                    "cannot start figure %s: PLplot has no free stream", path);
+      fclose (fig->file);
+      g_free (fig->out);
       g_unlink (fig->tmp_path);
-      g_free (fig->tmp_path);
-      g_free (fig->path);
-      g_free (fig);
+      figure_free (fig);
       return NULL;
     }
-  /* PLplot reports recoverable errors in these instead of on stderr */
-  plsError (&fig->errcode, fig->errmsg);
-  plsdev (device);
-  plsfnam (fig->tmp_path);
-  plspage (FIGURE_DPI, FIGURE_DPI, width, height, 0, 0);
-  PLINT r[NT_N_COLORS], g[NT_N_COLORS], b[NT_N_COLORS];
-  for (int i = 0; i < NT_N_COLORS; i++)
-    {
-      r[i] = palette[i][0];
-      g[i] = palette[i][1];
-      b[i] = palette[i][2];
-    }
-  plscmap0 (r, g, b, NT_N_COLORS);
-  /* Images as one raster each: drawn cell by cell, antialiasing would
-   * leave hairlines between the pixels. */
-  plsetopt ("drvopt", "rasterize_image=1,text_clipping=0");
-  plinit ();
   current_figure = fig;
-  /* colour map 1: grayscale, for images */
-  PLFLT pos[2] = { 0, 1 }, lo_hi[2] = { 0, 1 };
-  plscmap1n (256);
-  plscmap1l (1, 2, pos, lo_hi, lo_hi, lo_hi, NULL);
-  pladv (0);
-  plcol0 (NT_COLOR_FOREGROUND);
-  plschr (0, 1.0);
-  plwidth (1.0);
+  if (!trapped_call (fig, start_stream, NULL))
+    {
+      g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_DRIVER,
+                   "cannot start figure %s: PLplot failed: %s", path,
+                   fig->fatal);
+      nt_figure_discard (fig);
+      return NULL;
+    }
   return fig;
-}
-
-/* Ends PLplot's stream of `fig` and restores the previous one. */
-static void
-end_stream (NtFigure *fig)
-{
-  plsstrm (fig->stream);
-  plend1 ();
-  plsstrm (fig->prev_stream);
-  current_figure = NULL;
-}
-
-static void
-figure_free (NtFigure *fig)
-{
-  g_free (fig->path);
-  g_free (fig->tmp_path);
-  g_free (fig);
 }
 
 void
@@ -199,7 +459,49 @@ nt_figure_discard (NtFigure *fig)
     return;
   end_stream (fig);
   g_unlink (fig->tmp_path);
+  g_free (fig->out);
   figure_free (fig);
+}
+
+/* TRUE when the first `len` bytes of the file hold a finished file of
+ * `device`'s format (checked at its end: a driver stopped midway, or a
+ * truncated copy, fails). */
+static gboolean
+output_complete (int fd, guint64 len, const char *device)
+{
+  char tail[64];
+  gsize want = (gsize) MIN (len, (guint64) sizeof tail);
+  if (want == 0
+      || pread (fd, tail, want, (off_t) (len - want)) != (ssize_t) want)
+    return FALSE;
+  if (strcmp (device, "pngcairo") == 0)
+    {
+      /* the IEND chunk: length 0, type, CRC */
+      static const guint8 iend[12] = { 0, 0, 0, 0, 'I', 'E', 'N', 'D',
+                                       0xae, 0x42, 0x60, 0x82 };
+      return want >= 12 && memcmp (tail + want - 12, iend, 12) == 0;
+    }
+  char *text = g_strndup (tail, want);
+  gboolean ok = strcmp (device, "svg") == 0
+      ? g_strrstr (text, "</svg>") != NULL
+      : g_strrstr (text, "%%EOF") != NULL;
+  g_free (text);
+  return ok;
+}
+
+/* Makes the rename durable. Failure is ignored: the new file is already
+ * complete and in place, and some file systems refuse fsync on folders. */
+static void
+sync_folder (const char *path)
+{
+  char *dir = g_path_get_dirname (path);
+  int fd = g_open (dir, O_RDONLY | O_DIRECTORY, 0);
+  if (fd >= 0)
+    {
+      (void) fsync (fd);
+      close (fd);
+    }
+  g_free (dir);
 }
 
 gboolean
@@ -207,32 +509,162 @@ nt_figure_close (NtFigure *fig, GError **error)
 {
   g_return_val_if_fail (fig != NULL, FALSE);
   end_stream (fig);
-  gboolean ok = TRUE;
-  GStatBuf st;
-  if (fig->errcode != 0)
+  Output *out = fig->out;
+  gboolean ok = FALSE;
+  struct stat st;
+  if (fig->fatal != NULL)
+    g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_DRIVER,
+                 "figure %s: PLplot failed fatally: %s", fig->path,
+                 fig->fatal);
+  else if (fig->errcode != 0)
     {
+      char *msg = g_strstrip (g_strdup (fig->errmsg));
       g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_DRIVER,
                    "figure %s: PLplot failed: %s", fig->path,
-                   fig->errmsg[0] ? fig->errmsg : "(no message)");
-      ok = FALSE;
+                   *msg ? msg : "(no message)");
+      g_free (msg);
     }
-  else if (g_stat (fig->tmp_path, &st) != 0 || st.st_size == 0)
-    {
-      g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
-                   "figure %s: PLplot wrote nothing (is the disk full?)",
-                   fig->path);
-      ok = FALSE;
-    }
+  else if (out->err != 0)
+    g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
+                 "cannot write figure %s: %s failed after %" G_GUINT64_FORMAT
+                 " bytes: %s (is the disk full?)", fig->path, out->step,
+                 out->bytes, g_strerror (out->err));
+  else if (fstat (fig->fd, &st) != 0 || out->bytes == 0
+           || (guint64) st.st_size != out->bytes)
+    g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
+                 "cannot write figure %s: PLplot produced %" G_GUINT64_FORMAT
+                 " bytes but the file holds %" G_GUINT64_FORMAT, fig->path,
+                 out->bytes, (guint64) st.st_size);
+  else if (!output_complete (fig->fd, out->bytes, fig->device))
+    g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_DRIVER,
+                 "figure %s: PLplot's %s driver did not finish the file "
+                 "(%" G_GUINT64_FORMAT " bytes)", fig->path, fig->device,
+                 out->bytes);
   else if (g_rename (fig->tmp_path, fig->path) != 0)
     {
       int err = errno;
       g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
                    "cannot write figure %s: %s", fig->path, g_strerror (err));
-      ok = FALSE;
+    }
+  else
+    {
+      ok = TRUE;
+      sync_folder (fig->path);
     }
   if (!ok)
     g_unlink (fig->tmp_path);
+  g_free (fig->out);
   figure_free (fig);
+  return ok;
+}
+
+gboolean
+nt_figure_render (const char *path, int width, int height,
+                  NtFigureDrawFunc draw, gpointer data, GError **error)
+{
+  g_return_val_if_fail (draw != NULL, FALSE);
+  NtFigure *fig = nt_figure_open (path, width, height, error);
+  if (fig == NULL)
+    return FALSE;
+  trapped_call (fig, draw, data);
+  return nt_figure_close (fig, error);
+}
+
+/* ---- stale temporary files ---------------------------------------------- */
+
+gboolean
+nt_figure_is_temporary_name (const char *name)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+  static const char *const exts[] = { ".png", ".svg", ".pdf" };
+  gsize len = strlen (name);
+  /* "." NAME EXT "." XXXXXX, NAME not empty */
+  if (len < 1 + 1 + 4 + 7 || name[0] != '.' || name[len - 7] != '.')
+    return FALSE;
+  for (gsize i = len - 6; i < len; i++)
+    if (!g_ascii_isalnum (name[i]))
+      return FALSE;
+  for (guint e = 0; e < G_N_ELEMENTS (exts); e++)
+    if (g_ascii_strncasecmp (name + len - 11, exts[e], 4) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* TRUE when the temporary file at `path` is stale (no process holds its
+ * lock) and was removed; FALSE with errno 0 when it is in use or gone. */
+static gboolean
+remove_if_stale (const char *path, int *err)
+{
+  *err = 0;
+  int fd = g_open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0)
+    return FALSE;
+  struct stat st, now;
+  gboolean stale = FALSE;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+    {
+      if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+        stale = TRUE;
+      else if (errno != EWOULDBLOCK && errno != EINTR)
+        /* no flock here: only an old file is surely abandoned */
+        stale = st.st_mtime < time (NULL) - 3600;
+    }
+  /* still the same file under that name */
+  if (stale && (g_lstat (path, &now) != 0 || now.st_ino != st.st_ino
+                || now.st_dev != st.st_dev))
+    stale = FALSE;
+  gboolean removed = FALSE;
+  if (stale)
+    {
+      if (g_unlink (path) == 0)
+        removed = TRUE;
+      else if (errno != ENOENT)
+        *err = errno;
+    }
+  close (fd);
+  return removed;
+}
+
+gboolean
+nt_figure_remove_stale (const char *dir, GPtrArray *removed, GError **error)
+{
+  g_return_val_if_fail (dir != NULL, FALSE);
+  GError *local = NULL;
+  GDir *d = g_dir_open (dir, 0, &local);
+  if (d == NULL)
+    {
+      g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
+                   "cannot look for stale figure files in %s: %s", dir,
+                   local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  const char *name;
+  gboolean ok = TRUE;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      if (!nt_figure_is_temporary_name (name))
+        continue;
+      char *path = g_build_filename (dir, name, NULL);
+      int err;
+      if (remove_if_stale (path, &err))
+        {
+          if (removed)
+            g_ptr_array_add (removed, path);
+          else
+            g_free (path);
+          continue;
+        }
+      if (err != 0 && ok)
+        {
+          g_set_error (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO,
+                       "cannot remove the stale figure file %s: %s", path,
+                       g_strerror (err));
+          ok = FALSE;
+        }
+      g_free (path);
+    }
+  g_dir_close (d);
   return ok;
 }
 

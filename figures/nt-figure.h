@@ -1,12 +1,25 @@
-/* nt-figure.h: one figure file drawn with PLplot's cairo drivers, and the
+/* nt-figure.h: one figure file drawn with PLplot, and the
  * helpers every figure kind shares (the study's colours, page-level text,
  * grayscale images, solid 3-D boxes seen from a fixed viewpoint).
  *
  * The output format follows the file name: .png (pngcairo, also the
- * default for other names), .svg (svgcairo), .pdf (pdfcairo). A figure is
- * rendered into a temporary file beside the target and renamed over it only
- * when PLplot has finished without complaint, so a failed figure never
- * leaves a half-written file.
+ * default for other names), .svg (PLplot's own svg driver, which keeps
+ * text as <text> elements; cairo's SVG surface can only store glyph
+ * outlines), .pdf (pdfcairo).
+ *
+ * A figure is rendered into a temporary file beside the target,
+ * ".NAME.XXXXXX", locked (flock) while it is drawn, and renamed over the
+ * target only when PLplot has finished without complaint and every byte
+ * the driver produced has been written, flushed, synced and closed
+ * without error; otherwise the temporary file is removed and the target,
+ * if any, is left as it was. Temporary files of a process that was killed
+ * while drawing are removed by nt_figure_remove_stale.
+ *
+ * PLplot ends the process (its plexit) on some errors, e.g. a tick
+ * spacing far too small for the axis. nt_figure_render traps that: the
+ * figure is abandoned and reported as an NT_FIGURE_ERROR_DRIVER GError
+ * naming it, and the process goes on. Renderers validate their data first,
+ * so the trap is a safety net (see nt_figure_render).
  *
  * PLplot keeps global state: only one figure may be open at a time in a
  * process (a second nt_figure_open fails until the first is closed), and
@@ -24,7 +37,7 @@ GQuark nt_figure_error_quark (void);
 
 typedef enum {
   NT_FIGURE_ERROR_IO,       /* the file cannot be written */
-  NT_FIGURE_ERROR_DRIVER,   /* PLplot or its cairo driver failed */
+  NT_FIGURE_ERROR_DRIVER,   /* PLplot or its driver failed */
   NT_FIGURE_ERROR_BUSY,     /* another figure is open */
   NT_FIGURE_ERROR_INVALID   /* bad arguments or data */
 } NtFigureError;
@@ -50,24 +63,62 @@ typedef struct {
 
 typedef struct _NtFigure NtFigure;
 
-/* The PLplot device for `path`: "pngcairo", "svgcairo" or "pdfcairo". */
+/* The PLplot device for `path`: "pngcairo", "svg" or "pdfcairo". */
 const char *nt_figure_device_for (const char *path);
 
 /* Opens a figure of width x height pixels (at 100 dots per inch for the
  * vector formats) on a white page and starts its single page. Fails when
- * another figure is open, the sizes are out of [16, 20000], the cairo
+ * another figure is open, the sizes are out of [16, 20000], the PLplot
  * driver is missing or the file cannot be created (missing folder, no
  * permission). */
 NtFigure *nt_figure_open (const char *path, int width, int height,
                           GError **error);
 
-/* Ends the figure and puts the file in place. Fails (leaving no file) when
- * PLplot reported an error while drawing, or wrote nothing. Frees `fig` in
- * every case. */
+/* Ends the figure and puts the file in place. Fails with
+ * NT_FIGURE_ERROR_DRIVER when PLplot reported an error while drawing, and
+ * with NT_FIGURE_ERROR_IO when a write, flush, sync or close of the file
+ * failed (a full disk, a quota), the file on disk is not the size of what
+ * the driver produced, or the driver did not finish the file (no PNG IEND
+ * chunk, no closing </svg>, no PDF %%EOF); the temporary file is then
+ * removed and the target left as it was. Frees `fig` in every case. */
 gboolean nt_figure_close (NtFigure *fig, GError **error);
 
 /* Ends the figure without writing anything (error paths). */
 void nt_figure_discard (NtFigure *fig);
+
+/* Draws the content of a figure between open and close. */
+typedef void (*NtFigureDrawFunc) (NtFigure *fig, gpointer data);
+
+/* Opens `path` (as nt_figure_open), calls draw (fig, data) and closes it
+ * (as nt_figure_close). When PLplot meets an error on which it would end
+ * the process (its plexit), the figure is abandoned instead: nothing is
+ * written, and FALSE is returned with NT_FIGURE_ERROR_DRIVER naming the
+ * figure and quoting PLplot. The trap unwinds `draw` with longjmp, so
+ * whatever `draw` allocated itself is then leaked and its cleanup code is
+ * skipped: keep owned data in `data` (freed by the caller) and validate it
+ * before drawing, so that the trap stays a safety net. PLplot calls made
+ * outside a render (between a plain nt_figure_open and close) are not
+ * covered: on such an error PLplot still ends the process (the temporary
+ * file is removed first). */
+gboolean nt_figure_render (const char *path, int width, int height,
+                           NtFigureDrawFunc draw, gpointer data,
+                           GError **error);
+
+/* TRUE when `name` (a file name, no folder) has the form of the temporary
+ * files figures are drawn into: ".NAME.EXT.XXXXXX" with EXT png, svg or
+ * pdf and XXXXXX six letters or digits. */
+gboolean nt_figure_is_temporary_name (const char *name);
+
+/* Removes from the folder `dir` the temporary files left by figures whose
+ * process was killed while drawing: files whose name passes
+ * nt_figure_is_temporary_name and that no process holds (a figure being
+ * drawn keeps its temporary file locked; on a file system without flock,
+ * only files older than an hour are taken). Nothing else is touched. The
+ * paths removed are appended to `removed` (strings it owns; may be NULL).
+ * Fails when the folder cannot be read or a stale file cannot be removed
+ * (the others are still tried). */
+gboolean nt_figure_remove_stale (const char *dir, GPtrArray *removed,
+                                 GError **error);
 
 /* The figure's size in pixels. */
 int nt_figure_width (const NtFigure *fig);

@@ -4,5 +4,6 @@ check_PROGRAMS += tests/test-figures
 TESTS += tests/test-figures
 tests_test_figures_SOURCES = tests/test-figures.c $(NT_TEST_UTIL)
 tests_test_figures_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/figures
-tests_test_figures_CFLAGS = $(NT_TEST_CFLAGS)
-tests_test_figures_LDADD = figures/libntfigures.la $(NT_TEST_LDADD)
+tests_test_figures_CFLAGS = $(NT_TEST_CFLAGS) $(PLPLOT_CFLAGS)
+tests_test_figures_LDADD = figures/libntfigures.la $(NT_TEST_LDADD) \
+	$(PLPLOT_LIBS)

@@ -2,8 +2,10 @@
  * figure is rendered into a temporary folder and checked to be a PNG (or
  * SVG, PDF) of the requested size whose content is well above a blank
  * render of the same size; errors (unwritable paths, 1-D datasets, bad
- * labels, a second open figure) must come back as GErrors and leave no
- * file. The grid predictions are checked against one-sample forwards. */
+ * labels, a second open figure, an error on which PLplot would end the
+ * process, a write that fails midway) must come back as GErrors and leave
+ * no file, and temporary files of killed renders are removed. The grid
+ * predictions are checked against one-sample forwards. */
 #include "config.h"
 #include "nt-figure.h"
 #include "nt-fig-null-examples.h"
@@ -14,8 +16,15 @@
 #include "nt-test-util.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <glib/gstdio.h>
+#include <plplot.h>
 
 /* ---- a small generated image dataset, registered without a plugin ---- */
 
@@ -193,7 +202,7 @@ check_figure (const char *path, guint32 width, guint32 height, double factor)
 START_TEST (test_device_by_extension)
 {
   ck_assert_str_eq (nt_figure_device_for ("a.png"), "pngcairo");
-  ck_assert_str_eq (nt_figure_device_for ("a.SVG"), "svgcairo");
+  ck_assert_str_eq (nt_figure_device_for ("a.SVG"), "svg");
   ck_assert_str_eq (nt_figure_device_for ("dir.pdf/a.pdf"), "pdfcairo");
   ck_assert_str_eq (nt_figure_device_for ("noext"), "pngcairo");
 }
@@ -286,6 +295,214 @@ START_TEST (test_vector_formats)
   g_free (data);
   g_free (svg);
   g_free (pdf);
+}
+END_TEST
+
+/* ---- failures PLplot or the disk would hide ---------------------------- */
+
+/* An axis PLplot cannot tick: it ends the process (plexit, "pldtik:
+ * magnitude of specified tick spacing is much too small") unless trapped. */
+static void
+draw_bad_ticks (NtFigure *fig, gpointer data)
+{
+  int *reached = data;
+  plvpor (0.1, 0.9, 0.1, 0.9);
+  plwind (0, 100000, 0, 100);
+  plbox ("bcnst", 0.2, 0, "bcnst", 20, 0);
+  *reached = 1;   /* never: PLplot does not come back from plbox */
+}
+
+static void
+draw_text (NtFigure *fig, gpointer data)
+{
+  nt_figure_text (0.5, 0.5, 0.5, 1.0, NT_COLOR_FOREGROUND, data);
+}
+
+/* A fatal PLplot error inside a render is a GError naming the figure; the
+ * process goes on, nothing is written (an older file at the target stays),
+ * and the next figure renders. */
+START_TEST (test_plplot_exit_trapped)
+{
+  GError *error = NULL;
+  char *path = tmp_path ("ticks.png");
+  ck_assert_msg (nt_figure_render (path, 400, 300, draw_text, "before",
+                                   &error), "%s",
+                 error ? error->message : "");
+  gsize before = check_png (path, 400, 300);
+  for (int i = 0; i < 2; i++)
+    {
+      int reached = 0;
+      ck_assert (!nt_figure_render (path, 400, 300, draw_bad_ticks, &reached,
+                                    &error));
+      ck_assert (g_error_matches (error, NT_FIGURE_ERROR,
+                                  NT_FIGURE_ERROR_DRIVER));
+      ck_assert_msg (strstr (error->message, path) != NULL
+                     && strstr (error->message, "pldtik") != NULL,
+                     "%s", error->message);
+      ck_assert_int_eq (reached, 0);
+      g_clear_error (&error);
+      ck_assert_uint_eq (check_png (path, 400, 300), before);
+      ck_assert_int_eq (count_files (), 1);
+    }
+  char *after = tmp_path ("after.png");
+  ck_assert_msg (nt_figure_render (after, 400, 300, draw_text, "after",
+                                   &error), "%s",
+                 error ? error->message : "");
+  check_png (after, 400, 300);
+  g_free (after);
+  g_free (path);
+}
+END_TEST
+
+/* Renders `path` with the file size limited to `limit` bytes: writes past
+ * it fail (EFBIG) as on a full disk, after a fragment was written. */
+static gboolean
+render_with_file_limit (const char *path, rlim_t limit, GError **error)
+{
+  struct rlimit old, small;
+  ck_assert_int_eq (getrlimit (RLIMIT_FSIZE, &old), 0);
+  void (*old_handler) (int) = signal (SIGXFSZ, SIG_IGN);
+  small = old;
+  small.rlim_cur = limit;
+  ck_assert_int_eq (setrlimit (RLIMIT_FSIZE, &small), 0);
+  gboolean ok = nt_fig_ramp_optimal (path, error);
+  /* restored before any check: the test framework writes files too */
+  setrlimit (RLIMIT_FSIZE, &old);
+  signal (SIGXFSZ, old_handler);
+  return ok;
+}
+
+/* A write that fails midway (here the file size limit, like a full disk
+ * that lets a 12 KB fragment through) fails the figure: nothing is
+ * renamed into place, the previous figure stays, no temporary file is
+ * left, and the message names the figure and the cause. */
+START_TEST (test_write_failure)
+{
+  GError *error = NULL;
+  char *png = tmp_path ("optimal.png");
+  ck_assert_msg (nt_fig_ramp_optimal (png, &error), "%s",
+                 error ? error->message : "");
+  gsize before = check_png (png, 800, 720);
+  ck_assert_msg (before > 24000, "figure too small for the test: %zu",
+                 before);
+  ck_assert (!render_with_file_limit (png, 12000, &error));
+  ck_assert_msg (error != NULL, "a truncated figure was reported written");
+  ck_assert (g_error_matches (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO));
+  ck_assert_msg (strstr (error->message, png) != NULL
+                 && strstr (error->message, g_strerror (EFBIG)) != NULL,
+                 "%s", error->message);
+  g_clear_error (&error);
+  ck_assert_uint_eq (check_png (png, 800, 720), before);
+  ck_assert_int_eq (count_files (), 1);
+
+  /* a new target: nothing appears */
+  char *svg = tmp_path ("optimal.svg");
+  ck_assert (!render_with_file_limit (svg, 12000, &error));
+  ck_assert (g_error_matches (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO));
+  g_clear_error (&error);
+  ck_assert (!g_file_test (svg, G_FILE_TEST_EXISTS));
+  ck_assert_int_eq (count_files (), 1);
+  /* and with room, both render */
+  ck_assert (render_with_file_limit (svg, RLIM_INFINITY, &error));
+  ck_assert_int_eq (count_files (), 2);
+  g_free (svg);
+  g_free (png);
+}
+END_TEST
+
+START_TEST (test_temporary_names)
+{
+  ck_assert (nt_figure_is_temporary_name (".fig6-sweep-transfer.png.Ab12Cd"));
+  ck_assert (nt_figure_is_temporary_name (".a.SVG.000000"));
+  ck_assert (nt_figure_is_temporary_name (".fig2-accuracy.pdf.zzzzzz"));
+  ck_assert (!nt_figure_is_temporary_name ("fig2.png.Ab12Cd"));
+  ck_assert (!nt_figure_is_temporary_name (".fig2.png.Ab12C"));
+  ck_assert (!nt_figure_is_temporary_name (".fig2.png.Ab12Cd7"));
+  ck_assert (!nt_figure_is_temporary_name (".fig2.png.Ab-2Cd"));
+  ck_assert (!nt_figure_is_temporary_name (".notes.txt.Ab12Cd"));
+  ck_assert (!nt_figure_is_temporary_name (".png.Ab12Cd"));
+  ck_assert (!nt_figure_is_temporary_name (".fig2.png"));
+}
+END_TEST
+
+/* Stale temporary files go; one that a live render holds (locked), and
+ * everything not named like them, stay. */
+START_TEST (test_remove_stale)
+{
+  static const char *const stale[] = { ".fig6-sweep-transfer.png.Ab12Cd",
+                                       ".x.svg.QQQQQQ" };
+  static const char *const kept[] = { ".fig3-history.png.tmp",
+                                      ".notes.txt.Ab12Cd", "fig2.png",
+                                      ".fig2.png.Ab12C" };
+  for (guint i = 0; i < G_N_ELEMENTS (stale); i++)
+    {
+      char *p = tmp_path (stale[i]);
+      ck_assert (g_file_set_contents (p, "partial", -1, NULL));
+      g_free (p);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      char *p = tmp_path (kept[i]);
+      ck_assert (g_file_set_contents (p, "other", -1, NULL));
+      g_free (p);
+    }
+  /* a render in progress elsewhere holds its lock */
+  char *live = tmp_path (".fig5-scores.png.L1ve00");
+  int fd = g_open (live, O_RDWR | O_CREAT, 0644);
+  ck_assert (fd >= 0);
+  ck_assert_int_eq (flock (fd, LOCK_EX), 0);
+  GPtrArray *removed = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  ck_assert_msg (nt_figure_remove_stale (tmpdir, removed, &error), "%s",
+                 error ? error->message : "");
+  ck_assert_uint_eq (removed->len, G_N_ELEMENTS (stale));
+  for (guint i = 0; i < G_N_ELEMENTS (stale); i++)
+    {
+      char *p = tmp_path (stale[i]);
+      ck_assert_msg (!g_file_test (p, G_FILE_TEST_EXISTS), "%s stayed", p);
+      g_free (p);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      char *p = tmp_path (kept[i]);
+      ck_assert_msg (g_file_test (p, G_FILE_TEST_EXISTS), "%s removed", p);
+      g_free (p);
+    }
+  ck_assert (g_file_test (live, G_FILE_TEST_EXISTS));
+  /* once its render is gone, it is stale too */
+  close (fd);
+  g_ptr_array_set_size (removed, 0);
+  ck_assert (nt_figure_remove_stale (tmpdir, removed, &error));
+  ck_assert_uint_eq (removed->len, 1);
+  ck_assert (!g_file_test (live, G_FILE_TEST_EXISTS));
+  /* a folder that is not there */
+  char *nowhere = tmp_path ("nowhere");
+  ck_assert (!nt_figure_remove_stale (nowhere, NULL, &error));
+  ck_assert (g_error_matches (error, NT_FIGURE_ERROR, NT_FIGURE_ERROR_IO));
+  g_clear_error (&error);
+  g_free (nowhere);
+  g_ptr_array_unref (removed);
+  g_free (live);
+}
+END_TEST
+
+/* SVG keeps text as text (PLplot's svg driver; cairo's SVG surface stores
+ * glyph outlines, which cannot be searched, selected or edited). */
+START_TEST (test_svg_text)
+{
+  GError *error = NULL;
+  char *svg = tmp_path ("text.svg");
+  ck_assert_msg (nt_figure_render (svg, 400, 300, draw_text, "Hello figure",
+                                   &error), "%s",
+                 error ? error->message : "");
+  char *data = NULL;
+  ck_assert (g_file_get_contents (svg, &data, NULL, NULL));
+  ck_assert_msg (strstr (data, "<text") != NULL, "no <text> element");
+  /* "Hello" as character references */
+  ck_assert (strstr (data, "&#x48;&#x65;&#x6c;&#x6c;&#x6f;") != NULL);
+  ck_assert (strstr (data, "<symbol") == NULL);
+  g_free (data);
+  g_free (svg);
 }
 END_TEST
 
@@ -447,6 +664,11 @@ figures_suite (void)
   tcase_add_test (tc, test_unwritable_path);
   tcase_add_test (tc, test_one_figure_at_a_time);
   tcase_add_test (tc, test_vector_formats);
+  tcase_add_test (tc, test_plplot_exit_trapped);
+  tcase_add_test (tc, test_write_failure);
+  tcase_add_test (tc, test_temporary_names);
+  tcase_add_test (tc, test_remove_stale);
+  tcase_add_test (tc, test_svg_text);
   tcase_add_test (tc, test_null_examples);
   tcase_add_test (tc, test_grid_points);
   tcase_add_test (tc, test_ramp_figures);

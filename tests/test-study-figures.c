@@ -4,7 +4,9 @@
  * with its summaries computed here from the raw counts; then every figure
  * is rendered and checked (PNG signature and IHDR size), the markdown
  * table is compared with the numbers computed here, and missing or broken
- * result files must give notes or errors, never crashes.
+ * result files must give notes or errors, never crashes or an exit.
+ * What the figures draw is checked on their SVG versions, which hold
+ * shapes (polylines, fill and stroke colours, coordinates) and text.
  * NT_KEEP_FIGURES=DIR keeps the rendered run in DIR (to look at it). */
 #include "config.h"
 #include "nt-csv.h"
@@ -13,9 +15,13 @@
 #include "nt-test-util.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <glib/gstdio.h>
 
 #define N_SETS 3
@@ -834,6 +840,647 @@ START_TEST (test_helpers)
 }
 END_TEST
 
+/* ---- probes of issue 13 ------------------------------------------------ */
+
+/* In the first line of RUN/rel that starts with `prefix`, sets field
+ * `field` (0 is the first) to `value`. */
+static void
+edit_field (const char *dir, const char *rel, const char *prefix, int field,
+            const char *value)
+{
+  char *path = g_build_filename (dir, rel, NULL);
+  char *text = read_text (path);
+  char **lines = g_strsplit (text, "\n", -1);
+  gboolean done = FALSE;
+  for (guint i = 0; lines[i] && !done; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      {
+        char **fields = g_strsplit (lines[i], ",", -1);
+        ck_assert ((guint) field < g_strv_length (fields));
+        g_free (fields[field]);
+        fields[field] = g_strdup (value);
+        g_free (lines[i]);
+        lines[i] = g_strjoinv (",", fields);
+        g_strfreev (fields);
+        done = TRUE;
+      }
+  ck_assert_msg (done, "%s: no line starting with %s", rel, prefix);
+  char *out = g_strjoinv ("\n", lines);
+  write_file (dir, rel, out);
+  g_free (out);
+  g_strfreev (lines);
+  g_free (text);
+  g_free (path);
+}
+
+/* Names of the files in RUN/figures that start with a dot. */
+static int
+count_hidden (const char *dir)
+{
+  char *fig_dir = g_build_filename (dir, "figures", NULL);
+  GDir *d = g_dir_open (fig_dir, 0, NULL);
+  const char *name;
+  int n = 0;
+  while (d && (name = g_dir_read_name (d)))
+    n += name[0] == '.';
+  if (d)
+    g_dir_close (d);
+  g_free (fig_dir);
+  return n;
+}
+
+/* One value out of range (eps 100000) used to make PLplot end the process
+ * ("pldtik: magnitude of specified tick spacing is much too small") in
+ * the middle of `nulltool plot`, leaving a temporary file and no later
+ * figures. Now the figures that read it fail with an error naming the
+ * figure and the value, and every other figure is drawn. */
+START_TEST (test_out_of_range_value)
+{
+  char *dir = new_run ("out-of-range");
+  edit_field (dir, "results/summary-sweep.csv", "transfer,baseline,0.02,",
+              2, "100000");
+  GPtrArray *written = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  ck_assert (!render (dir, written, notes, &error));
+  ck_assert (g_error_matches (error, NT_FIG_STUDY_ERROR,
+                              NT_FIG_STUDY_ERROR_INVALID));
+  ck_assert_msg (strstr (error->message, "figure 6 (sweep, transfer)")
+                 && strstr (error->message, "summary-sweep.csv")
+                 && strstr (error->message, "eps = 100000"),
+                 "%s", error->message);
+  g_clear_error (&error);
+  ck_assert (has_note (notes, "figure 7 (comparison, transfer)", "100000"));
+  /* everything else: 8 figures and 2 tables */
+  ck_assert_uint_eq (written->len, 10);
+  ck_assert (exists (dir, "figures/fig6-sweep-whitebox.png"));
+  ck_assert (exists (dir, "figures/fig7-compare-whitebox.png"));
+  ck_assert (!exists (dir, "figures/fig6-sweep-transfer.png"));
+  ck_assert_int_eq (count_hidden (dir), 0);
+  g_ptr_array_unref (written);
+  g_ptr_array_unref (notes);
+
+  /* a share out of [0, 100] likewise; a share that is not a number is a
+   * gap, drawn around */
+  remove_tree (dir);
+  g_free (dir);
+  dir = new_run ("out-of-range");
+  edit_field (dir, "results/summary-sweep.csv", "whitebox,u,0.10,", 3,
+              "1e300");
+  ck_assert (!nt_fig_sweep (dir, "whitebox", "/nonexistent/x.png", &error));
+  ck_assert_msg (strstr (error->message, "correct_median = 1e300"),
+                 "%s", error->message);
+  g_clear_error (&error);
+  edit_field (dir, "results/summary-sweep.csv", "whitebox,u,0.10,", 3,
+              "inf");
+  edit_field (dir, "results/summary-sweep.csv", "whitebox,m,0.20,", 6,
+              "nan");
+  edit_field (dir, "results/summary-sweep.csv", "whitebox,m,0.30,", 6,
+              "");
+  char *path = g_build_filename (dir, "gap.png", NULL);
+  ck_assert_msg (nt_fig_sweep (dir, "whitebox", path, &error), "%s",
+                 error ? error->message : "");
+  int w, h;
+  check_png (path, &w, &h);
+  g_free (path);
+  done_run (dir);
+}
+END_TEST
+
+/* A plot killed midway left figures/.figN-....png.XXXXXX behind, and the
+ * rerun kept it. The rerun removes such files (and says so), but not one a
+ * live render holds, nor anything named otherwise. */
+START_TEST (test_stale_temporaries)
+{
+  char *dir = new_run ("stale");
+  write_file (dir, "figures/.fig6-sweep-transfer.png.Ab12Cd", "partial");
+  write_file (dir, "figures/.fig2-accuracy.svg.x0X0x0", "partial");
+  write_file (dir, "figures/.notes.txt.Ab12Cd", "not a figure");
+  write_file (dir, "figures/.fig3-history.png.part", "not ours");
+  char *live = g_build_filename (dir, "figures", ".fig5-scores.png.L1ve00",
+                                 NULL);
+  int fd = g_open (live, O_RDWR | O_CREAT, 0644);
+  ck_assert (fd >= 0 && flock (fd, LOCK_EX) == 0);
+  GPtrArray *notes = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  ck_assert_msg (render (dir, NULL, notes, &error), "%s",
+                 error ? error->message : "");
+  ck_assert (!exists (dir, "figures/.fig6-sweep-transfer.png.Ab12Cd"));
+  ck_assert (!exists (dir, "figures/.fig2-accuracy.svg.x0X0x0"));
+  ck_assert (has_note (notes, "removed", ".fig6-sweep-transfer.png.Ab12Cd"));
+  ck_assert (has_note (notes, "interrupted", ".fig2-accuracy.svg.x0X0x0"));
+  ck_assert (exists (dir, "figures/.notes.txt.Ab12Cd"));
+  ck_assert (exists (dir, "figures/.fig3-history.png.part"));
+  ck_assert (g_file_test (live, G_FILE_TEST_EXISTS));
+  ck_assert_int_eq (count_hidden (dir), 3);
+  close (fd);
+  g_ptr_array_unref (notes);
+  g_free (live);
+  done_run (dir);
+}
+END_TEST
+
+/* ---- SVG: what a figure draws ------------------------------------------- */
+
+/* A shape or a text of an SVG written by PLplot's svg driver. Coordinates
+ * are PLplot's page coordinates in pixels, y upwards. */
+typedef struct {
+  gboolean is_text;
+  guint32 stroke, fill;       /* 0xRRGGBB; NO_COLOR when none */
+  double fill_opacity;
+  GArray *points;             /* double pairs */
+  double x0, x1, y0, y1;      /* bounding box (text: its anchor) */
+  char *anchor, *text;
+} SvgItem;
+
+#define NO_COLOR 0xffffffffu
+
+static void
+svg_item_free (gpointer p)
+{
+  SvgItem *it = p;
+  if (it->points)
+    g_array_unref (it->points);
+  g_free (it->anchor);
+  g_free (it->text);
+  g_free (it);
+}
+
+/* The value of attribute `name` in [start, end), or NULL. */
+static char *
+svg_attr (const char *start, const char *end, const char *name)
+{
+  char *key = g_strdup_printf (" %s=\"", name);
+  char *elem = g_strndup (start, end - start);
+  char *at = strstr (elem, key), *value = NULL;
+  if (at)
+    {
+      at += strlen (key);
+      value = g_strndup (at, strcspn (at, "\""));
+    }
+  g_free (elem);
+  g_free (key);
+  return value;
+}
+
+static guint32
+svg_color (const char *start, const char *end, const char *name)
+{
+  char *v = svg_attr (start, end, name);
+  guint32 c = v && v[0] == '#' ? (guint32) strtoul (v + 1, NULL, 16)
+                               : NO_COLOR;
+  g_free (v);
+  return c;
+}
+
+/* Text content: tags dropped, character references decoded. */
+static char *
+svg_text (const char *start, const char *end)
+{
+  GString *out = g_string_new (NULL);
+  for (const char *p = start; p < end;)
+    {
+      if (*p == '<')
+        {
+          p = strchr (p, '>') + 1;
+          continue;
+        }
+      if (g_str_has_prefix (p, "&#x"))
+        {
+          char *semi;
+          gunichar c = (gunichar) strtoul (p + 3, &semi, 16);
+          g_string_append_unichar (out, c);
+          p = semi + 1;
+          continue;
+        }
+      static const char *const ents[][2] = { { "&amp;", "&" },
+                                             { "&lt;", "<" },
+                                             { "&gt;", ">" },
+                                             { "&quot;", "\"" } };
+      gboolean done = FALSE;
+      for (guint e = 0; e < G_N_ELEMENTS (ents) && !done; e++)
+        if (g_str_has_prefix (p, ents[e][0]))
+          {
+            g_string_append (out, ents[e][1]);
+            p += strlen (ents[e][0]);
+            done = TRUE;
+          }
+      if (!done)
+        g_string_append_c (out, *p++);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Reads the polylines and texts of an SVG file, in drawing order. */
+static GPtrArray *
+svg_read (const char *path)
+{
+  char *data = read_text (path);
+  ck_assert_msg (strstr (data, "<svg") != NULL, "%s: not an SVG", path);
+  GPtrArray *items = g_ptr_array_new_with_free_func (svg_item_free);
+  const char *p = data;
+  while ((p = strchr (p, '<')) != NULL)
+    {
+      gboolean poly = g_str_has_prefix (p, "<polyline");
+      gboolean text = g_str_has_prefix (p, "<text");
+      if (!poly && !text)
+        {
+          p++;
+          continue;
+        }
+      const char *tag_end = poly ? strstr (p, "/>") : strchr (p, '>');
+      ck_assert (tag_end != NULL);
+      SvgItem *it = g_new0 (SvgItem, 1);
+      it->is_text = text;
+      it->stroke = svg_color (p, tag_end, "stroke");
+      it->fill = svg_color (p, tag_end, "fill");
+      char *op = svg_attr (p, tag_end, "fill-opacity");
+      it->fill_opacity = op ? g_ascii_strtod (op, NULL) : 1;
+      g_free (op);
+      if (poly)
+        {
+          char *pts = svg_attr (p, tag_end, "points");
+          it->points = g_array_new (FALSE, FALSE, sizeof (double));
+          it->x0 = it->y0 = G_MAXDOUBLE;
+          it->x1 = it->y1 = -G_MAXDOUBLE;
+          char *q = pts;
+          double x, y;
+          int used;
+          while (q && sscanf (q, " %lf,%lf%n", &x, &y, &used) == 2)
+            {
+              g_array_append_val (it->points, x);
+              g_array_append_val (it->points, y);
+              it->x0 = MIN (it->x0, x);
+              it->x1 = MAX (it->x1, x);
+              it->y0 = MIN (it->y0, y);
+              it->y1 = MAX (it->y1, y);
+              q += used;
+            }
+          g_free (pts);
+          p = tag_end + 2;
+        }
+      else
+        {
+          char *tr = svg_attr (p, tag_end, "transform");
+          double m[6] = { 0 };
+          ck_assert (tr && sscanf (tr, "matrix(%lf %lf %lf %lf %lf %lf)",
+                                   &m[0], &m[1], &m[2], &m[3], &m[4],
+                                   &m[5]) == 6);
+          g_free (tr);
+          it->x0 = it->x1 = m[4];
+          it->y0 = it->y1 = m[5];
+          it->anchor = svg_attr (p, tag_end, "text-anchor");
+          const char *close = strstr (tag_end, "</text>");
+          ck_assert (close != NULL);
+          it->text = svg_text (tag_end + 1, close);
+          p = close + 7;
+        }
+      g_ptr_array_add (items, it);
+    }
+  g_free (data);
+  return items;
+}
+
+/* The first text containing `part`, or NULL. */
+static const SvgItem *
+svg_find_text (GPtrArray *items, const char *part)
+{
+  for (guint i = 0; i < items->len; i++)
+    {
+      const SvgItem *it = items->pdata[i];
+      if (it->is_text && strstr (it->text, part))
+        return it;
+    }
+  return NULL;
+}
+
+/* A filled circle drawn as a polygon (a marker): many points, small. */
+static gboolean
+svg_is_marker (const SvgItem *it)
+{
+  return !it->is_text && it->fill != NO_COLOR && it->points->len >= 2 * 16
+         && it->x1 - it->x0 < 20 && it->y1 - it->y0 < 20;
+}
+
+static guint
+svg_count_markers (GPtrArray *items)
+{
+  guint n = 0;
+  for (guint i = 0; i < items->len; i++)
+    n += svg_is_marker (items->pdata[i]);
+  return n;
+}
+
+/* Renders one figure of `dir` as SVG with `render_fn` and reads it. */
+static GPtrArray *
+svg_of (const char *dir, const char *name,
+        gboolean (*render_fn) (const char *, const char *, const char *,
+                               GError **),
+        const char *protocol)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  GError *error = NULL;
+  ck_assert_msg (render_fn (dir, protocol, path, &error), "%s: %s", name,
+                 error ? error->message : "");
+  GPtrArray *items = svg_read (path);
+  g_free (path);
+  return items;
+}
+
+/* Adapters to one signature. */
+static gboolean
+render_accuracy (const char *dir, const char *protocol, const char *path,
+                 GError **error)
+{
+  return nt_fig_accuracy (dir, path, error);
+}
+
+static gboolean
+render_history (const char *dir, const char *protocol, const char *path,
+                GError **error)
+{
+  return nt_fig_history (dir, path, error);
+}
+
+/* Figure 2 draws points with error bars, not bars from an axis that
+ * starts at 0.97 (a 0.6-point difference looked like a factor of two), and
+ * says what its marks mean. */
+START_TEST (test_accuracy_points)
+{
+  char *dir = new_run ("accuracy-points");
+  GPtrArray *svg = svg_of (dir, "fig2.svg", render_accuracy, NULL);
+  for (guint i = 0; i < svg->len; i++)
+    {
+      const SvgItem *it = svg->pdata[i];
+      if (it->is_text || it->fill == NO_COLOR || it->fill == 0xffffff)
+        continue;
+      ck_assert_msg (it->y1 - it->y0 < 20 && it->x1 - it->x0 < 20,
+                     "a filled shape of %.0fx%.0f pixels (a bar?)",
+                     it->x1 - it->x0, it->y1 - it->y0);
+    }
+  /* one marker per model type (and one in the key) */
+  ck_assert_uint_eq (svg_count_markers (svg), N_TYPES + 1);
+  ck_assert (svg_find_text (svg, "mean") && svg_find_text (svg, "std"));
+  ck_assert (svg_find_text (svg, "one set") != NULL);
+  ck_assert (svg_find_text (svg, "does not start at 0") != NULL);
+  g_ptr_array_unref (svg);
+  done_run (dir);
+}
+END_TEST
+
+/* Keeps the first n epochs of every training history of `dir`. */
+static void
+truncate_histories (const char *dir, int n)
+{
+  for (int s = 0; s < N_SETS; s++)
+    for (guint t = 0; t < N_TYPES; t++)
+      {
+        char *rel = g_strdup_printf ("models/set-%02d/%s.history.csv", s,
+                                     types[t]);
+        char *path = g_build_filename (dir, rel, NULL);
+        char *text = read_text (path);
+        char **lines = g_strsplit (text, "\n", -1);
+        GString *out = g_string_new (NULL);
+        for (int i = 0; i <= n && lines[i]; i++)
+          g_string_append_printf (out, "%s\n", lines[i]);
+        write_file (dir, rel, out->str);
+        g_string_free (out, TRUE);
+        g_strfreev (lines);
+        g_free (text);
+        g_free (path);
+        g_free (rel);
+      }
+}
+
+/* Figure 3 with few epochs: a marker at every epoch of every curve, and
+ * whole-epoch ticks (one epoch used to be a lone dot per panel on ticks
+ * 0.6, 0.8, ...). */
+START_TEST (test_history_few_epochs)
+{
+  char *dir = new_run ("history-epochs");
+  static const int epochs[] = { 3, 1 };   /* truncated in turn */
+  for (guint e = 0; e < G_N_ELEMENTS (epochs); e++)
+    {
+      truncate_histories (dir, epochs[e]);
+      GPtrArray *svg = svg_of (dir, "fig3.svg", render_history, NULL);
+      ck_assert_uint_eq (svg_count_markers (svg),
+                         N_TYPES * N_SETS * epochs[e]);
+      guint n_ticks = 0;
+      for (guint i = 0; i < svg->len; i++)
+        {
+          const SvgItem *it = svg->pdata[i];
+          char *end;
+          /* the x axes' numbers are centred under their ticks (the y
+           * axis' are right-aligned) */
+          if (!it->is_text || g_strcmp0 (it->anchor, "middle") != 0)
+            continue;
+          double v = g_ascii_strtod (it->text, &end);
+          if (end == it->text || *end != '\0')
+            continue;
+          n_ticks++;
+          ck_assert_msg (strchr (it->text, '.') == NULL && v >= 1
+                         && v <= epochs[e],
+                         "%d epochs: tick label '%s'", epochs[e], it->text);
+        }
+      ck_assert_uint_eq (n_ticks, N_TYPES * epochs[e]);
+      g_ptr_array_unref (svg);
+    }
+  done_run (dir);
+}
+END_TEST
+
+/* Figure 4's legend swatch of the min-max band is the colour the band is
+ * drawn in: both opaque (a half transparent band looked darker over the
+ * histogram's bars than its swatch on white). */
+START_TEST (test_threshold_band_swatch)
+{
+  char *dir = new_run ("band-swatch");
+  GPtrArray *svg = svg_of (dir, "fig4.svg", nt_fig_thresholds, "transfer");
+  const SvgItem *label = svg_find_text (svg, "min-max over sets");
+  ck_assert (label != NULL);
+  /* the swatch: the nearest filled shape left of the label, on its line */
+  const SvgItem *swatch = NULL;
+  for (guint i = 0; i < svg->len; i++)
+    {
+      const SvgItem *it = svg->pdata[i];
+      if (it->is_text || it->fill == NO_COLOR || it->x1 > label->x0
+          || it->y0 > label->y0 + 12 || it->y1 < label->y0 - 12
+          || it->x1 - it->x0 > 100)
+        continue;
+      if (swatch == NULL || it->x1 > swatch->x1)
+        swatch = it;
+    }
+  ck_assert (swatch != NULL);
+  ck_assert_double_eq_tol (swatch->fill_opacity, 1.0, 1e-9);
+  guint band = 0;
+  for (guint i = 0; i < svg->len; i++)
+    {
+      const SvgItem *it = svg->pdata[i];
+      if (it == swatch || it->is_text || it->fill != swatch->fill)
+        continue;
+      ck_assert_double_eq_tol (it->fill_opacity, 1.0, 1e-9);
+      band += it->y0 > label->y0 + 40;   /* in the panels */
+    }
+  ck_assert_msg (band > 0, "no band drawn in the swatch's colour %06x",
+                 swatch->fill);
+  g_ptr_array_unref (svg);
+  done_run (dir);
+}
+END_TEST
+
+/* Every curve of `svg` with more than 2 points (legend lines have 2) in
+ * one of the score colours lies inside the frame (the black lines), at
+ * least 2 pixels off it: a curve at 0 % or 100 % used to run under it. */
+static void
+check_curves_inside (GPtrArray *svg, const char *what)
+{
+  double top = -G_MAXDOUBLE, bottom = G_MAXDOUBLE;
+  for (guint i = 0; i < svg->len; i++)
+    {
+      const SvgItem *it = svg->pdata[i];
+      if (!it->is_text && it->stroke == 0 && it->fill == NO_COLOR)
+        {
+          top = MAX (top, it->y1);
+          bottom = MIN (bottom, it->y0);
+        }
+    }
+  ck_assert (top > bottom);
+  static const NtColor scores[3] = { NT_COLOR_CORRECT, NT_COLOR_MISCLASSIFIED,
+                                     NT_COLOR_UNCLASSIFIED };
+  guint n_curves = 0;
+  for (int s = 0; s < 3; s++)
+    {
+      NtRgb rgb = nt_figure_rgb (scores[s]);
+      guint32 c = (guint32) lround (rgb.r * 255) << 16
+                  | (guint32) lround (rgb.g * 255) << 8
+                  | (guint32) lround (rgb.b * 255);
+      for (guint i = 0; i < svg->len; i++)
+        {
+          const SvgItem *it = svg->pdata[i];
+          if (it->is_text || it->stroke != c || it->fill != NO_COLOR
+              || it->points->len <= 4)
+            continue;
+          n_curves++;
+          ck_assert_msg (it->y1 < top - 2 && it->y0 > bottom + 2,
+                         "%s: a curve (%.1f to %.1f) on the frame (%.1f to "
+                         "%.1f)", what, it->y0, it->y1, bottom, top);
+        }
+    }
+  ck_assert (n_curves > 0);
+}
+
+/* Figures 6 and 7 pad their axes: the synthetic curves reach 0 % and
+ * 100 %. */
+START_TEST (test_sweep_padding)
+{
+  char *dir = new_run ("padding");
+  GPtrArray *svg = svg_of (dir, "fig6.svg", nt_fig_sweep, "transfer");
+  check_curves_inside (svg, "figure 6");
+  g_ptr_array_unref (svg);
+  svg = svg_of (dir, "fig7.svg", nt_fig_compare, "whitebox");
+  check_curves_inside (svg, "figure 7");
+  g_ptr_array_unref (svg);
+  done_run (dir);
+}
+END_TEST
+
+/* Figure 7 says which null models it shows, and why the others (u, usm
+ * here) are not there. */
+START_TEST (test_compare_says_which)
+{
+  char *dir = new_run ("compare-which");
+  GPtrArray *svg = svg_of (dir, "fig7.svg", nt_fig_compare, "transfer");
+  ck_assert (svg_find_text (svg, "The m model against the baseline"));
+  const SvgItem *why = svg_find_text (svg, "Shown: m");
+  ck_assert (why != NULL);
+  ck_assert_msg (strstr (why->text, "m, s and sm")
+                 && strstr (why->text, "Not shown: u and usm")
+                 && strstr (why->text, "figure 6"), "%s", why->text);
+  g_ptr_array_unref (svg);
+  done_run (dir);
+}
+END_TEST
+
+/* TRUE when colour c is within 40 per channel of a score colour. */
+static gboolean
+near_score_color (guint32 c)
+{
+  static const NtColor scores[3] = { NT_COLOR_CORRECT, NT_COLOR_MISCLASSIFIED,
+                                     NT_COLOR_UNCLASSIFIED };
+  for (int s = 0; s < 3; s++)
+    {
+      NtRgb rgb = nt_figure_rgb (scores[s]);
+      int d[3] = { (int) ((c >> 16) & 0xff) - (int) lround (rgb.r * 255),
+                   (int) ((c >> 8) & 0xff) - (int) lround (rgb.g * 255),
+                   (int) (c & 0xff) - (int) lround (rgb.b * 255) };
+      if (abs (d[0]) <= 40 && abs (d[1]) <= 40 && abs (d[2]) <= 40)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Model types (figures 2 and 4) and sets (figure 3) are not drawn in the
+ * colours that mean correct, misclassified and unclassified. */
+START_TEST (test_model_palette)
+{
+  char *dir = new_run ("palette");
+  GPtrArray *figs[3] = {
+    svg_of (dir, "fig2.svg", render_accuracy, NULL),
+    svg_of (dir, "fig3.svg", render_history, NULL),
+    svg_of (dir, "fig4.svg", nt_fig_thresholds, "whitebox") };
+  for (int f = 0; f < 3; f++)
+    {
+      guint colored = 0;
+      for (guint i = 0; i < figs[f]->len; i++)
+        {
+          const SvgItem *it = figs[f]->pdata[i];
+          guint32 c[2] = { it->stroke, it->fill };
+          for (int k = 0; k < 2; k++)
+            {
+              if (c[k] == NO_COLOR)
+                continue;
+              guint8 r = c[k] >> 16, g = c[k] >> 8, b = c[k];
+              colored += !(r == g && g == b);
+              ck_assert_msg (!near_score_color (c[k]), "figure %d: colour "
+                             "%06x is a score colour", f + 2, c[k]);
+            }
+        }
+      ck_assert (colored > 0);
+      g_ptr_array_unref (figs[f]);
+    }
+  done_run (dir);
+}
+END_TEST
+
+/* Every study figure as SVG keeps its text as text. */
+START_TEST (test_svg_text)
+{
+  char *dir = new_run ("svg-text");
+  NtRegistry *reg = nt_test_registry ();
+  GPtrArray *written = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  ck_assert_msg (nt_figures_render_run (reg, dir, "svg", written, NULL,
+                                        &error), "%s",
+                 error ? error->message : "");
+  guint n_svg = 0;
+  for (guint i = 0; i < written->len; i++)
+    {
+      const char *path = written->pdata[i];
+      if (!g_str_has_suffix (path, ".svg"))
+        continue;
+      n_svg++;
+      GPtrArray *svg = svg_read (path);
+      ck_assert_msg (svg_find_text (svg, "null types: u uniform noise")
+                     != NULL, "%s: footnote not a text", path);
+      g_ptr_array_unref (svg);
+    }
+  ck_assert_uint_eq (n_svg, 10);
+  g_ptr_array_unref (written);
+  nt_registry_free (reg);
+  done_run (dir);
+}
+END_TEST
+
 static Suite *
 study_figures_suite (void)
 {
@@ -848,6 +1495,15 @@ study_figures_suite (void)
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_vector_formats);
   tcase_add_test (tc, test_null_examples);
+  tcase_add_test (tc, test_out_of_range_value);
+  tcase_add_test (tc, test_stale_temporaries);
+  tcase_add_test (tc, test_accuracy_points);
+  tcase_add_test (tc, test_history_few_epochs);
+  tcase_add_test (tc, test_threshold_band_swatch);
+  tcase_add_test (tc, test_sweep_padding);
+  tcase_add_test (tc, test_compare_says_which);
+  tcase_add_test (tc, test_model_palette);
+  tcase_add_test (tc, test_svg_text);
   suite_add_tcase (s, tc);
   return s;
 }
