@@ -10,6 +10,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 runs=${1:-$(mktemp -d "${TMPDIR:-/tmp}/nt-gallery.XXXXXX")}
+mkdir -p "$runs"
 nulltool=./tools/nulltool
 gallery=figures/gallery
 cores=$(nproc)
@@ -48,8 +49,8 @@ table=$(awk -F, 'NR > 1 && $1 == "transfer" {
 mem=${quick_rss:+, $quick_rss MB peak memory}
 quick_block=$(cat <<TEXT
 The quick preset trains a baseline, a mix-null (\`m\`) and a three-null (\`usm\`) cnn for one epoch
-on real MNIST, attacks them with FGSM under both protocols and draws every figure of the study,
-in about a minute ($quick_secs s on $cores cores$mem). Its scores at the attack threshold
+on real MNIST, attacks them with FGSM under both protocols and draws every figure of the study
+($quick_secs s on this build's $cores-core machine$mem). Its scores at the attack threshold
 (transfer protocol, $images images; every row measured, the baseline's too):
 
 | model | correct (%) | misclassified (%) | unclassified (%) |
