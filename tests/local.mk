@@ -6,6 +6,7 @@ include $(srcdir)/tests/layers.mk
 include $(srcdir)/tests/attack.mk
 include $(srcdir)/tests/null.mk
 include $(srcdir)/tests/figures.mk
+include $(srcdir)/tests/fuzz/local.mk
 
 # --enable-sanitizers: the options every suite runs with (Makefile.am adds
 # them to AM_TESTS_ENVIRONMENT). allocator_may_return_null: suites ask for
