@@ -6,6 +6,22 @@ include $(srcdir)/tests/layers.mk
 include $(srcdir)/tests/attack.mk
 include $(srcdir)/tests/null.mk
 include $(srcdir)/tests/figures.mk
+include $(srcdir)/tests/fuzz/local.mk
+
+# --enable-sanitizers: the options every suite runs with (Makefile.am adds
+# them to AM_TESTS_ENVIRONMENT). allocator_may_return_null: suites ask for
+# absurd sizes on purpose (test-cpu-ops: G_MAXSIZE / 16 floats) to prove
+# that the code reports the failure, where ASan would stop the process
+# instead of returning NULL. The suppressions are one-time caches of other
+# libraries only (tests/sanitizers/lsan.supp says which). UBSan stops at
+# its first finding.
+EXTRA_DIST += tests/sanitizers/lsan.supp
+if NT_SANITIZERS
+NT_SANITIZER_TESTS_ENVIRONMENT = \
+	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1; export ASAN_OPTIONS; \
+	LSAN_OPTIONS='suppressions=$(abs_top_srcdir)/tests/sanitizers/lsan.supp:print_suppressions=0'; export LSAN_OPTIONS; \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS;
+endif
 
 NT_TEST_UTIL = tests/nt-test-util.c tests/nt-test-util.h
 NT_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \

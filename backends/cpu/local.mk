@@ -9,6 +9,10 @@ backends_cpu_nt_backend_cpu_la_SOURCES = \
 	backends/cpu/nt-backend-cpu-winograd.c \
 	backends/cpu/nt-backend-cpu-private.h \
 	backends/nt-backend-util.c backends/nt-backend-util.h
+# NT_CPU_OPT_CFLAGS: those of -ftree-vectorize -fvect-cost-model=dynamic
+# -fno-math-errno that the compiler accepts (configure tries each; the cost
+# model flag is GCC's alone), plus -Wno-unknown-pragmas where '#pragma GCC
+# ivdep' is unknown (Clang).
 # -fvect-cost-model=dynamic: -O2 alone vectorises only loops that need no
 # runtime alias or trip-count checks, which left every element-wise loop
 # scalar. -fno-math-errno: sqrtf may then be a vector instruction (Adam's
@@ -17,8 +21,7 @@ backends_cpu_nt_backend_cpu_la_SOURCES = \
 backends_cpu_nt_backend_cpu_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/backends
 backends_cpu_nt_backend_cpu_la_CFLAGS = $(AM_CFLAGS) $(BLAS_CFLAGS) \
-	-ftree-vectorize -fvect-cost-model=dynamic -fno-math-errno \
-	$(OPENMP_CFLAGS)
+	$(NT_CPU_OPT_CFLAGS) $(OPENMP_CFLAGS)
 backends_cpu_nt_backend_cpu_la_LDFLAGS = $(NT_PLUGIN_LDFLAGS) $(OPENMP_CFLAGS)
 backends_cpu_nt_backend_cpu_la_LIBADD = $(NT_PLUGIN_LIBADD) $(BLAS_LIBS) -lm
 
