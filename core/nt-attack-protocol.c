@@ -43,6 +43,14 @@ sources_clear (Sources *src)
   memset (src, 0, sizeof *src);
 }
 
+/* Floats of prepared state per sample the protocol keeps for `attack`: 0
+ * when the attack cannot both give and restore it. */
+static gsize
+state_floats (const NtAttack *attack)
+{
+  return attack->get_state && attack->set_state ? attack->state_size : 0;
+}
+
 /* What one run of the protocol on a set works with. */
 typedef struct {
   const NtProtocolConfig *cfg;
@@ -68,7 +76,7 @@ select_sources (Run *run, gsize start, Sources *src, NtProtocolSetInfo *info,
   NtAttack *attack = run->attack;
   NtNetwork *base = run->nets[run->baseline];
   gsize n_test = nt_dataset_split_size (run->ds, NT_SPLIT_TEST);
-  gsize state_size = attack->get_state ? attack->state_size : 0;
+  gsize state_size = state_floats (attack);
   int want = cfg->images_per_set;
   int chunk = nt_network_max_batch (base);
   int *lab = g_new (int, chunk);
@@ -133,6 +141,13 @@ select_sources (Run *run, gsize start, Sources *src, NtProtocolSetInfo *info,
   return ok;
 }
 
+/* The images a score counts. */
+static guint64
+score_total (const NtScore *s)
+{
+  return s->correct + s->misclassified + s->unclassified;
+}
+
 /* The error for a model found correct at its own threshold. */
 static gboolean
 not_exact (Run *run, const char *protocol, guint m, guint64 correct,
@@ -159,7 +174,7 @@ run_protocol (Run *run, const Sources *src, const char *protocol,
   NtBackend *be = nt_network_backend (base);
   gboolean transfer = strcmp (protocol, "transfer") == 0;
   gsize sample = nt_dataset_sample_size (run->ds);
-  gsize state_size = attack->set_state ? attack->state_size : 0;
+  gsize state_size = state_floats (attack);
   int null_label = run->ds->n_classes;
   int n_eps = (int) floor (1.0 / cfg->sweep_step + 1e-9) + 1;
   int count = src->count;
@@ -175,7 +190,6 @@ run_protocol (Run *run, const Sources *src, const char *protocol,
       "unclassified", NULL });
   NtScore *at_thr = g_new0 (NtScore, run->n);
   NtScore *swept = g_new0 (NtScore, (gsize) run->n * n_eps);
-  guint64 *scored = g_new0 (guint64, run->n);
   float *per_thr = g_new (float, (gsize) run->n * MAX (count, 1));
   int *per_pred = g_new (int, (gsize) run->n * MAX (count, 1));
   float *images = g_new (float, (gsize) chunk * sample);
@@ -232,25 +246,19 @@ run_protocol (Run *run, const Sources *src, const char *protocol,
           if (!(ok = nt_attack_predict (attack, source, net, x, lab, n, eps,
                                         scratch, pred, error)))
             break;
-          NtScore own = { 0 };
           for (int i = 0; i < n; i++)
             {
               gsize row = (gsize) m * count + start + i;
               per_thr[row] = thr[i];
               per_pred[row] = thr[i] >= 0 ? pred[i] : -1;
               if (thr[i] >= 0)
-                {
-                  nt_score_add (&at_thr[m], pred + i, lab + i, 1, null_label);
-                  nt_score_add (&own, pred + i, lab + i, 1, null_label);
-                  scored[m]++;
-                }
+                nt_score_add (&at_thr[m], pred + i, lab + i, 1, null_label);
             }
           /* the attacked model is wrong at its own threshold, measured */
-          if ((!transfer || (int) m == run->baseline) && own.correct > 0)
+          if ((!transfer || (int) m == run->baseline) && at_thr[m].correct > 0)
             {
-              ok = not_exact (run, protocol, m, own.correct,
-                              own.correct + own.misclassified
-                                  + own.unclassified, error);
+              ok = not_exact (run, protocol, m, at_thr[m].correct,
+                              score_total (&at_thr[m]), error);
               break;
             }
           /* the sweep over fixed budgets */
@@ -288,7 +296,8 @@ run_protocol (Run *run, const Sources *src, const char *protocol,
       nt_csv_append_printf (scores, "%s,%d,%s,%" G_GUINT64_FORMAT ",%"
                             G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%"
                             G_GUINT64_FORMAT, protocol, run->set,
-                            run->types[m], scored[m], at_thr[m].correct,
+                            run->types[m], score_total (&at_thr[m]),
+                            at_thr[m].correct,
                             at_thr[m].misclassified, at_thr[m].unclassified);
       for (int e = 0; e < n_eps; e++)
         {
@@ -326,7 +335,6 @@ run_protocol (Run *run, const Sources *src, const char *protocol,
   nt_csv_free (sweep);
   g_free (at_thr);
   g_free (swept);
-  g_free (scored);
   g_free (per_thr);
   g_free (per_pred);
   g_free (images);

@@ -343,9 +343,7 @@ nt_attack_input_gradient_as (NtNetwork *source, const NtBuffer *x,
   float z[classes], g[classes];
   for (int i = n - 1; ok && i >= 0; i--)
     {
-      be->ops->copy (be, one, 0, x, (gsize) i * s, s);
-      const NtBuffer *logits = nt_network_forward (source, one, 1, FALSE, 0);
-      if (!(ok = be->ops->download (be, logits, 0, z, classes, error)))
+      if (!(ok = forward_one (source, x, i, one, z, error)))
         break;
       nt_loss_gradient (how, z, labels + i, 1, classes, g);
       be->ops->upload (be, dlogits, 0, g, classes);

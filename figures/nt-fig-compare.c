@@ -34,13 +34,8 @@ draw_compare (NtFigure *fig, gpointer data)
   const NtStudySweep *baseline = d->baseline;
   _nt_study_begin (fig);
   char subtitle[256];
-  if (d->n_sets > 0)
-    g_snprintf (subtitle, sizeof subtitle, "%s; median over %d set%s, band "
-                "25-75 %%", _nt_study_protocol_title (d->protocol),
-                d->n_sets, d->n_sets == 1 ? "" : "s");
-  else
-    g_snprintf (subtitle, sizeof subtitle, "%s; median over the sets, band "
-                "25-75 %%", _nt_study_protocol_title (d->protocol));
+  _nt_study_sweep_subtitle (subtitle, sizeof subtitle, d->protocol,
+                            d->n_sets);
   _nt_study_title (d->title, subtitle);
   PLINT base_color = NT_SLOT_SERIES, base_band = NT_SLOT_BAND_NEUTRAL;
   NtRgb base_rgb = _nt_study_model_rgb ("baseline");

@@ -57,6 +57,12 @@ gboolean _nt_study_min_max (const double *v, guint n, double *lo,
 /* "within 'protocol'" etc: the protocol as shown in titles. */
 const char *_nt_study_protocol_title (const char *protocol);
 
+/* The subtitle of the epsilon-sweep figures (6 and 7): the protocol, then
+ * "median over N sets, band 25-75 %" (n_sets <= 0: "over the sets"), into
+ * buf of `size` bytes. */
+void _nt_study_sweep_subtitle (char *buf, gsize size, const char *protocol,
+                               int n_sets);
+
 /* Figure 2's y range for the lowest value shown (mean minus std, or a
  * set's accuracy): [0.98, 1], the bottom lowered to the next multiple of
  * 0.01 at or below `lowest` when that is under 0.98 (never below 0). */

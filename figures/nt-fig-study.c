@@ -264,6 +264,19 @@ _nt_study_protocol_title (const char *protocol)
   return protocol ? protocol : "";
 }
 
+void
+_nt_study_sweep_subtitle (char *buf, gsize size, const char *protocol,
+                          int n_sets)
+{
+  if (n_sets > 0)
+    g_snprintf (buf, size, "%s; median over %d set%s, band 25-75 %%",
+                _nt_study_protocol_title (protocol), n_sets,
+                n_sets == 1 ? "" : "s");
+  else
+    g_snprintf (buf, size, "%s; median over the sets, band 25-75 %%",
+                _nt_study_protocol_title (protocol));
+}
+
 /* ---- drawing --------------------------------------------------------- */
 
 void

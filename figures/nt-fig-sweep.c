@@ -157,13 +157,8 @@ draw_sweep (NtFigure *fig, gpointer data)
   GPtrArray *curves = d->curves;
   _nt_study_begin (fig);
   char subtitle[256];
-  if (d->n_sets > 0)
-    g_snprintf (subtitle, sizeof subtitle, "%s; median over %d set%s, band "
-                "25-75 %%", _nt_study_protocol_title (d->protocol),
-                d->n_sets, d->n_sets == 1 ? "" : "s");
-  else
-    g_snprintf (subtitle, sizeof subtitle, "%s; median over the sets, band "
-                "25-75 %%", _nt_study_protocol_title (d->protocol));
+  _nt_study_sweep_subtitle (subtitle, sizeof subtitle, d->protocol,
+                            d->n_sets);
   _nt_study_title ("Scores versus attack strength ε", subtitle);
   static const NtColor line_colors[3] = { NT_COLOR_CORRECT,
                                           NT_COLOR_MISCLASSIFIED,

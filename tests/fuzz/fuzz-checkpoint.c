@@ -7,9 +7,6 @@
 #include "nt-fuzz.h"
 #include "nt-checkpoint.h"
 
-#include <string.h>
-
-#define DIGEST_LEN 32
 
 static void
 load (const char *path)
@@ -55,18 +52,6 @@ load (const char *path)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  load (nt_fuzz_write ("input.ckpt", data, size));
-  if (size > DIGEST_LEN)
-    {
-      guint8 *fixed = g_memdup2 (data, size);
-      GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
-      gsize len = DIGEST_LEN;
-      g_checksum_update (sum, fixed, size - DIGEST_LEN);
-      g_checksum_get_digest (sum, fixed + size - DIGEST_LEN, &len);
-      g_checksum_free (sum);
-      if (memcmp (fixed, data, size) != 0)
-        load (nt_fuzz_write ("input.ckpt", fixed, size));
-      g_free (fixed);
-    }
+  nt_fuzz_load_checksummed ("input.ckpt", data, size, load);
   return 0;
 }

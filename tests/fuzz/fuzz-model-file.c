@@ -9,9 +9,6 @@
 #include "nt-model-file.h"
 #include "nt-network.h"
 
-#include <string.h>
-
-#define DIGEST_LEN 32
 
 static void
 load (const char *path)
@@ -38,18 +35,6 @@ load (const char *path)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  load (nt_fuzz_write ("input.model", data, size));
-  if (size > DIGEST_LEN)
-    {
-      guint8 *fixed = g_memdup2 (data, size);
-      GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
-      gsize len = DIGEST_LEN;
-      g_checksum_update (sum, fixed, size - DIGEST_LEN);
-      g_checksum_get_digest (sum, fixed + size - DIGEST_LEN, &len);
-      g_checksum_free (sum);
-      if (memcmp (fixed, data, size) != 0)
-        load (nt_fuzz_write ("input.model", fixed, size));
-      g_free (fixed);
-    }
+  nt_fuzz_load_checksummed ("input.model", data, size, load);
   return 0;
 }

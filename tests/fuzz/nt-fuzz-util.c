@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char *tmp_dir;
 static GHashTable *tmp_files;   /* name -> path (both owned) */
@@ -95,4 +96,23 @@ nt_fuzz_backend (void)
                  error->message);
     }
   return backend;
+}
+
+void
+nt_fuzz_load_checksummed (const char *name, const uint8_t *data, size_t size,
+                          void (*load) (const char *path))
+{
+  enum { DIGEST_LEN = 32 };
+  load (nt_fuzz_write (name, data, size));
+  if (size <= DIGEST_LEN)
+    return;
+  guint8 *fixed = g_memdup2 (data, size);
+  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = DIGEST_LEN;
+  g_checksum_update (sum, fixed, size - DIGEST_LEN);
+  g_checksum_get_digest (sum, fixed + size - DIGEST_LEN, &len);
+  g_checksum_free (sum);
+  if (memcmp (fixed, data, size) != 0)
+    load (nt_fuzz_write (name, fixed, size));
+  g_free (fixed);
 }

@@ -31,6 +31,13 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
  * the file cannot be written: that is a broken harness, not a finding. */
 const char *nt_fuzz_write (const char *name, const void *data, gsize size);
 
+/* Calls load() on the input written as file `name`, then, when the input is
+ * longer than the SHA-256 trailer of a checkpoint and that trailer does not
+ * match, on a copy with the trailer made to match, so that mutated content
+ * also gets past the checksum (checkpoints and model files). */
+void nt_fuzz_load_checksummed (const char *name, const uint8_t *data,
+                               size_t size, void (*load) (const char *path));
+
 /* A registry holding the build tree's model plugins and cpu backend, and
  * that backend ("cpu:threads=1"), made on first use and kept for the whole
  * process (one-time state, never a per-input leak). Aborts when the build
